@@ -1,0 +1,271 @@
+// End-to-end: the built demo page in headless Chromium, served by the real relay, whose
+// upstream is the fake OpenAI-compatible server in fake-upstream.mjs.
+//
+// Needs pkg/, www/dist and the relay binary; `npm run e2e` (e2e/run.mjs) checks and builds.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startFakeUpstream, tokenize } from "./fake-upstream.mjs";
+import { artifactPath, freePort, launchBrowser, startRelay } from "./harness.mjs";
+
+const TOKEN = "e2e-token";
+
+/** @type {Awaited<ReturnType<typeof startFakeUpstream>>} */
+let upstream;
+/** @type {Awaited<ReturnType<typeof startRelay>>} */
+let relay;
+let relayPort;
+/** @type {import("playwright-core").Browser} */
+let browser;
+let relayEnv;
+
+async function openChat({ token = TOKEN, session, viewport = { width: 1100, height: 820 } } = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, locale: "en-US", timezoneId: "UTC" });
+  const page = await context.newPage();
+  const logs = [];
+  page.on("console", (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on("pageerror", (e) => logs.push(`[pageerror] ${e.message}`));
+  const sockets = [];
+  page.on("websocket", (ws) => sockets.push(ws.url()));
+  const sid = session ?? `e2e_${Math.random().toString(36).slice(2, 10)}`;
+  await page.goto(`${relay.url}/?token=${encodeURIComponent(token)}&session=${sid}`);
+  return { page, context, logs, sockets, session: sid };
+}
+
+/** Waits for the header's status to reach `state` (its `data-state`). */
+async function waitForStatus(page, state, timeout = 10_000) {
+  await page.locator(`[data-testid=status][data-state=${state}]`).waitFor({ timeout });
+}
+
+async function sendText(page, text) {
+  const input = page.getByTestId("input");
+  await input.fill(text);
+  await input.press("Enter");
+}
+
+/** The text of the last finished message with `role`. */
+async function lastMessage(page, role) {
+  const msgs = page.locator(`[data-testid=message][data-role=${role}]`);
+  return msgs.last().getByTestId("message-content").innerText();
+}
+
+/** Records every distinct text of the streaming bubble, from now on, in `window.__streamSnapshots`. */
+async function recordStreaming(page) {
+  await page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.__streamSnapshots = [];
+    const take = () => {
+      const el = document.querySelector("[data-testid=streaming-content]");
+      const text = el ? el.textContent : null;
+      const snaps = w.__streamSnapshots;
+      if (text !== null && snaps[snaps.length - 1] !== text) snaps.push(text);
+    };
+    new MutationObserver(take).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+function withDiagnostics(ctx, fn) {
+  return async () => {
+    try {
+      await fn();
+    } catch (e) {
+      const extra = [
+        ctx.chat ? `page console:\n${ctx.chat.logs.join("\n")}` : "",
+        relay ? `relay output (tail):\n${relay.output().slice(-4000)}` : "",
+      ].join("\n");
+      if (ctx.chat) await ctx.chat.page.screenshot({ path: artifactPath(`failure-${Date.now()}.png`) }).catch(() => {});
+      e.message += `\n${extra}`;
+      throw e;
+    }
+  };
+}
+
+describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
+  before(async () => {
+    upstream = await startFakeUpstream();
+    relayPort = await freePort();
+    relayEnv = {
+      DEEPSEEK_API_KEY: "sk-e2e-fake",
+      DEEPSEEK_BASE_URL: upstream.baseUrl,
+      DEEPSEEK_MODEL: upstream.model,
+      RELAY_TOKENS: TOKEN,
+    };
+    relay = await startRelay({ port: relayPort, env: relayEnv });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await relay?.stop().catch(() => {});
+    await upstream?.close().catch(() => {});
+  });
+
+  test("tokens stream in one by one, then the complete message equals the upstream text", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat());
+      const { page } = chat;
+      await waitForStatus(page, "open");
+      assert.equal(await page.getByTestId("input").isEnabled(), true);
+      // One connection despite React StrictMode's double mount.
+      assert.equal(chat.sockets.length, 1, `websockets opened: ${chat.sockets.join(", ")}`);
+
+      const text = "Streaming works: every token arrives in its own frame, in order.";
+      const tokens = tokenize(text);
+      upstream.next({ tokens, delayMs: 90 });
+      await recordStreaming(page);
+      const before = upstream.requests.length;
+      await sendText(page, "Hello relay");
+
+      await page.getByTestId("streaming").waitFor();
+      await page.locator("[data-testid=stop]").waitFor(); // Stop is offered while streaming
+      await page.locator("[data-testid=message][data-role=assistant]").waitFor({ timeout: 10_000 });
+      await page.getByTestId("streaming").waitFor({ state: "detached" });
+
+      assert.equal(await lastMessage(page, "assistant"), text);
+      assert.equal(await lastMessage(page, "user"), "Hello relay");
+      const req = upstream.requests[before];
+      assert.equal(req.lastUser, "Hello relay");
+      assert.equal(req.body.stream, true);
+      assert.equal(req.finished, true);
+
+      const snaps = await page.evaluate(() => /** @type {any} */ (window).__streamSnapshots);
+      // Each snapshot is a longer prefix of the text; with 90 ms between tokens we see nearly all.
+      for (let i = 0; i < snaps.length; i++) {
+        assert.ok(text.startsWith(snaps[i]), `snapshot ${i} ${JSON.stringify(snaps[i])} is a prefix`);
+        if (i > 0) assert.ok(snaps[i].length > snaps[i - 1].length, "snapshots only grow");
+      }
+      assert.equal(snaps[0], tokens[0], "the first thing shown is the first token alone");
+      assert.ok(snaps.length >= tokens.length - 2, `saw ${snaps.length} steps for ${tokens.length} tokens`);
+      await chat.context.close();
+    })();
+  });
+
+  test("Stop mid-stream ends streaming and aborts the upstream request", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat());
+      const { page } = chat;
+      await waitForStatus(page, "open");
+      const tokens = Array.from({ length: 200 }, (_, i) => ` word${i}`);
+      upstream.next({ tokens, delayMs: 80 });
+      const before = upstream.requests.length;
+      await sendText(page, "Tell me a very long story");
+
+      await upstream.waitFor(() => upstream.requests[before]?.sentTokens >= 4, 10_000, "4 tokens sent");
+      await page.locator("[data-testid=streaming-content]").waitFor();
+      await page.getByTestId("stop").click();
+
+      await page.getByTestId("streaming").waitFor({ state: "detached", timeout: 2_000 });
+      const stopped = page.locator("[data-testid=message][data-role=assistant][data-cut=stopped]");
+      await stopped.waitFor({ timeout: 2_000 });
+      const req = upstream.requests[before];
+      await upstream.waitFor(() => req.aborted, 5_000, "the upstream request to be aborted");
+      assert.equal(req.finished, false);
+      assert.ok(req.sentTokens < tokens.length, `upstream sent ${req.sentTokens} of ${tokens.length} tokens`);
+
+      // Nothing more arrives for the stopped reply, and the page can send again.
+      const shown = await stopped.getByTestId("message-content").innerText();
+      assert.ok(shown.trim().startsWith("word0 word1"), `partial text kept: ${shown}`);
+      assert.ok(tokens.join("").startsWith(shown), "the kept text is what the upstream sent");
+      await sleep(400);
+      assert.equal(await page.getByTestId("streaming").count(), 0);
+      assert.equal(await page.getByTestId("send").isVisible(), true);
+      await chat.context.close();
+    })();
+  });
+
+  test("relay killed and restarted on the same port: reconnecting, then connected, and chat works", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat());
+      const { page } = chat;
+      await waitForStatus(page, "open");
+
+      await relay.stop("SIGKILL");
+      await waitForStatus(page, "reconnecting", 5_000);
+      const label = await page.getByTestId("status").innerText();
+      assert.match(label, /Reconnecting( in \d+s)?…/);
+      assert.equal(await page.getByTestId("input").isDisabled(), true, "input disabled while reconnecting");
+      assert.match(await page.getByTestId("composer-hint").innerText(), /reconnecting/i);
+      await page.screenshot({ path: artifactPath("reconnecting.png") });
+
+      relay = await startRelay({ port: relayPort, env: relayEnv });
+      await waitForStatus(page, "open", 15_000);
+      assert.equal(await page.getByTestId("input").isEnabled(), true);
+
+      const text = "Back online after the relay restart.";
+      upstream.next({ tokens: tokenize(text), delayMs: 20 });
+      await sendText(page, "Are you there?");
+      await page.locator("[data-testid=message][data-role=assistant]").waitFor({ timeout: 10_000 });
+      assert.equal(await lastMessage(page, "assistant"), text);
+      assert.ok(chat.sockets.length >= 2, "a new socket was opened");
+      await chat.context.close();
+    })();
+  });
+
+  test("wrong token: the auth error is shown and the page does not retry", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat({ token: "not-the-token" }));
+      const { page } = chat;
+      await waitForStatus(page, "closed", 10_000);
+      const banner = page.locator("[data-testid=error-banner][data-code=unauthorized]");
+      await banner.waitFor();
+      assert.match(await banner.innerText(), /refused this token/);
+      assert.equal(await page.getByTestId("retry").count(), 0, "no Retry for a refused token");
+      assert.equal(await page.getByTestId("input").isDisabled(), true);
+      assert.match(await page.getByTestId("composer-hint").innerText(), /Not authorized/);
+      await page.screenshot({ path: artifactPath("unauthorized.png") });
+      // With a 1 s base delay a reconnect would have happened by now.
+      await sleep(2_500);
+      assert.equal(chat.sockets.length, 1, `sockets opened: ${chat.sockets.length}`);
+      assert.equal(await page.getByTestId("status").getAttribute("data-state"), "closed");
+      await chat.context.close();
+    })();
+  });
+
+  test("screenshot of a finished conversation", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat());
+      const { page } = chat;
+      await waitForStatus(page, "open");
+      assert.equal(await page.evaluate(() => typeof (/** @type {any} */ (window).chatwire?.ChatWebSocketManager)), "function");
+
+      const turns = [
+        [
+          "What does chatwire do?",
+          "chatwire is a WebSocket client written in Rust and compiled to WebAssembly. It keeps one connection to the relay alive, reconnects with exponential backoff when the network drops, and streams the assistant's reply token by token.",
+        ],
+        [
+          "And if the server restarts mid-answer?",
+          "The client notices the close, shows a countdown, and reconnects on its own. Messages typed while offline wait in a small outbox and are sent, in order, as soon as the socket is open again.",
+        ],
+      ];
+      for (const [q, a] of turns) {
+        upstream.next({ tokens: tokenize(a), delayMs: 8 });
+        const n = await page.locator("[data-testid=message][data-role=assistant]").count();
+        await sendText(page, q);
+        await page.locator("[data-testid=message][data-role=assistant]").nth(n).waitFor({ timeout: 10_000 });
+        assert.equal(await lastMessage(page, "assistant"), a);
+      }
+      await page.mouse.move(0, 0);
+      await page.screenshot({ path: artifactPath("chat.png") });
+
+      // And one mid-answer, showing the streaming bubble and the Stop button.
+      const partial = "The relay is a small Rust server: it checks the token, streams";
+      upstream.next({ tokens: tokenize(partial), delayMs: 30, hangAfter: tokenize(partial).length });
+      await sendText(page, "How is the relay built?");
+      await page.waitForFunction(
+        (want) => document.querySelector("[data-testid=streaming-content]")?.textContent === want,
+        partial,
+        { timeout: 10_000 },
+      );
+      await page.screenshot({ path: artifactPath("chat-streaming.png") });
+      await page.getByTestId("stop").click();
+      await chat.context.close();
+    })();
+  });
+});
