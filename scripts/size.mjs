@@ -1,0 +1,46 @@
+// Prints the size of what a browser downloads for chatwire: pkg/chatwire_bg.wasm plus its
+// JS glue bundled and minified by esbuild (snippets included), each gzip -9 and brotli.
+// Fails when the gzip total is over the budget (socket.io-client 4.8.4 min+gzip).
+import { build } from "esbuild";
+import { readFileSync } from "node:fs";
+import { gzipSync, brotliCompressSync, constants } from "node:zlib";
+
+export const BUDGET_GZIP_BYTES = 13_550;
+export const GOAL_GZIP_BYTES = 10_000;
+
+export async function measureChatwire(pkgDir = new URL("../pkg/", import.meta.url)) {
+  const bundle = await build({
+    entryPoints: [new URL("chatwire.js", pkgDir).pathname],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    write: false,
+    logLevel: "silent",
+  });
+  const js = bundle.outputFiles[0].contents;
+  const wasm = readFileSync(new URL("chatwire_bg.wasm", pkgDir));
+  const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
+  const brotli = (bytes) =>
+    brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  return {
+    jsRaw: js.length,
+    wasmRaw: wasm.length,
+    jsGzip: gzip(js),
+    wasmGzip: gzip(wasm),
+    jsBrotli: brotli(js),
+    wasmBrotli: brotli(wasm),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const size = await measureChatwire();
+  const gzipTotal = size.jsGzip + size.wasmGzip;
+  const brotliTotal = size.jsBrotli + size.wasmBrotli;
+  console.log(`chatwire_bg.wasm   raw ${size.wasmRaw}  gzip -9 ${size.wasmGzip}  brotli ${size.wasmBrotli}`);
+  console.log(`chatwire.js (min)  raw ${size.jsRaw}  gzip -9 ${size.jsGzip}  brotli ${size.jsBrotli}`);
+  console.log(`total              gzip -9 ${gzipTotal} bytes  brotli ${brotliTotal} bytes  (budget ${BUDGET_GZIP_BYTES}, goal ${GOAL_GZIP_BYTES})`);
+  if (gzipTotal > BUDGET_GZIP_BYTES) {
+    console.error(`size budget exceeded by ${gzipTotal - BUDGET_GZIP_BYTES} bytes`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,88 @@
+//! The JS callbacks a manager dispatches to, and calling them safely.
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+
+use crate::frame::FrameKind;
+
+/// One settable callback property of `ChatWebSocketManager`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Pong,
+    StreamToken,
+    StreamComplete,
+    ChatMessage,
+    Error,
+    Unknown,
+    StateChange,
+}
+
+impl Slot {
+    const COUNT: usize = 7;
+
+    /// The property name, used when a callback throws.
+    pub fn name(self) -> &'static str {
+        match self {
+            Slot::Pong => "onPong",
+            Slot::StreamToken => "onStreamToken",
+            Slot::StreamComplete => "onStreamComplete",
+            Slot::ChatMessage => "onChatMessage",
+            Slot::Error => "onError",
+            Slot::Unknown => "onUnknown",
+            Slot::StateChange => "onStateChange",
+        }
+    }
+
+    /// The callback a frame of `kind` goes to.
+    pub fn for_frame(kind: FrameKind) -> Slot {
+        match kind {
+            FrameKind::Pong => Slot::Pong,
+            FrameKind::StreamToken => Slot::StreamToken,
+            FrameKind::StreamComplete => Slot::StreamComplete,
+            FrameKind::ChatMessage => Slot::ChatMessage,
+            FrameKind::Error => Slot::Error,
+            FrameKind::Unknown => Slot::Unknown,
+        }
+    }
+}
+
+/// The callbacks currently set.
+#[derive(Default)]
+pub struct Callbacks {
+    slots: [Option<Function>; Slot::COUNT],
+}
+
+impl Callbacks {
+    /// The callback in `slot`, cloned so no borrow is held while JS runs.
+    pub fn get(&self, slot: Slot) -> Option<Function> {
+        self.slots[slot as usize].clone()
+    }
+
+    /// Sets (or clears, with `null`/`undefined`) the callback in `slot`.
+    pub fn set(&mut self, slot: Slot, value: JsValue) -> Result<(), JsValue> {
+        self.slots[slot as usize] = if value.is_null() || value.is_undefined() {
+            None
+        } else {
+            let Ok(function) = value.dyn_into::<Function>() else {
+                let mut message = String::from("chatwire: ");
+                message.push_str(slot.name());
+                message.push_str(" must be a function, null or undefined");
+                return Err(js_sys::TypeError::new(&message).into());
+            };
+            Some(function)
+        };
+        Ok(())
+    }
+}
+
+/// Calls `callback(arg)`; a throw is logged with the callback's name and goes no further,
+/// so one faulty handler cannot stop dispatch.
+pub fn invoke(callback: Option<Function>, slot: Slot, arg: &JsValue) {
+    let Some(callback) = callback else { return };
+    if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, arg) {
+        let mut message = String::from("chatwire: the ");
+        message.push_str(slot.name());
+        message.push_str(" callback threw");
+        crate::js::console_error(&message, &thrown);
+    }
+}

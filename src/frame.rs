@@ -1,0 +1,56 @@
+//! Server frames: which callback a frame's `type` selects.
+
+/// The kinds of server frame the manager dispatches to their own callbacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// `pong`: heartbeat answer → `onPong`.
+    Pong,
+    /// `stream_token`: one piece of a streamed reply → `onStreamToken`.
+    StreamToken,
+    /// `stream_complete`: a streamed reply ended → `onStreamComplete`.
+    StreamComplete,
+    /// `chat_message`: a whole message → `onChatMessage`.
+    ChatMessage,
+    /// `error`: the server reports a problem → `onError`.
+    Error,
+    /// Any other type → `onUnknown`.
+    Unknown,
+}
+
+impl FrameKind {
+    /// Classifies a frame by its `type` string.
+    pub fn from_type(frame_type: &str) -> FrameKind {
+        match frame_type {
+            "pong" => FrameKind::Pong,
+            "stream_token" => FrameKind::StreamToken,
+            "stream_complete" => FrameKind::StreamComplete,
+            "chat_message" => FrameKind::ChatMessage,
+            "error" => FrameKind::Error,
+            _ => FrameKind::Unknown,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_types_map_to_their_kinds() {
+        assert_eq!(FrameKind::from_type("pong"), FrameKind::Pong);
+        assert_eq!(FrameKind::from_type("stream_token"), FrameKind::StreamToken);
+        assert_eq!(
+            FrameKind::from_type("stream_complete"),
+            FrameKind::StreamComplete
+        );
+        assert_eq!(FrameKind::from_type("chat_message"), FrameKind::ChatMessage);
+        assert_eq!(FrameKind::from_type("error"), FrameKind::Error);
+    }
+
+    #[test]
+    fn other_types_are_unknown_and_matching_is_exact() {
+        for other in ["reasoning_token", "", "Pong", "stream_token ", "ping"] {
+            assert_eq!(FrameKind::from_type(other), FrameKind::Unknown, "{other:?}");
+        }
+    }
+}

@@ -1,0 +1,744 @@
+//! `ChatWebSocketManager`: the browser adapter. It wires WebSocket events, timers and
+//! page-life events to the pure decisions in `state`, `heartbeat`, `outbox` and
+//! `accumulator`, and calls the JS callbacks.
+//!
+//! Every JS callback is called with no `RefCell` borrow held, because a callback may call
+//! back into the manager (`sendMessage`, `disconnect`, …).
+
+use std::cell::RefCell;
+use std::mem;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, Date, Function, Math, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::accumulator::StreamAccumulator;
+use crate::callbacks::{invoke, Callbacks, Slot};
+use crate::error::ErrorCode;
+use crate::frame::FrameKind;
+use crate::heartbeat::{Beat, Heartbeat};
+use crate::ids::client_message_id;
+use crate::js::{coded_error, error_frame, get, parse_json, set};
+use crate::options::{OptionValue, Options};
+use crate::outbox::Outbox;
+use crate::page_life::{PageEvent, PageLife};
+use crate::socket::{Socket, SocketHandlers};
+use crate::state::{AfterLoss, ConnectionState, Lifecycle};
+use crate::url::{base_for_page, chat_url};
+
+type Shared = Rc<RefCell<Inner>>;
+
+/// Property names looked up on every frame, created once per manager.
+struct Keys {
+    kind: JsValue,
+    data: JsValue,
+    message_id: JsValue,
+    token: JsValue,
+    content: JsValue,
+}
+
+struct Inner {
+    session_id: String,
+    auth_token: JsValue,
+    options: Options,
+    life: Lifecycle,
+    socket: Option<Socket>,
+    heartbeat: Option<Heartbeat>,
+    heartbeat_timer: Option<Timeout>,
+    reconnect_timer: Option<Timeout>,
+    reconnect_due_at: f64,
+    outbox: Outbox<JsValue>,
+    streams: StreamAccumulator,
+    callbacks: Callbacks,
+    /// `(resolve, reject)` of pending `connect()` promises.
+    waiters: Vec<(Function, Function)>,
+    page: Option<PageLife>,
+    /// Bumped for every attempt, so a late token answer for an old one is ignored.
+    attempt: u32,
+    sent_chats: u32,
+    keys: Keys,
+}
+
+/// A WebSocket chat connection that reconnects, keeps itself alive and dispatches
+/// server frames by `type` to callbacks.
+///
+/// ```ts
+/// const m = new ChatWebSocketManager("session_1", "token", { baseDelayMs: 500 });
+/// m.onStreamToken = (frame) => render(frame.data.token);
+/// m.onStreamComplete = (frame) => save(frame.data.content);
+/// await m.connect();
+/// m.sendChat("Hello!", "conv_1");
+/// ```
+#[wasm_bindgen]
+pub struct ChatWebSocketManager {
+    shared: Shared,
+}
+
+#[wasm_bindgen]
+impl ChatWebSocketManager {
+    /// Creates a manager for `sessionId`. `authToken` is a string, or a function returning
+    /// a string or a Promise of one, called before every (re)connect. Throws a `TypeError`
+    /// for an empty session id, a token of another type, or an unknown or mistyped option.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(js_name = sessionId)] session_id: String,
+        #[wasm_bindgen(js_name = authToken, unchecked_param_type = "AuthToken")]
+        auth_token: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ChatWebSocketOptions | undefined")] options: JsValue,
+    ) -> Result<ChatWebSocketManager, JsValue> {
+        if session_id.is_empty() {
+            return Err(type_error("chatwire: sessionId must be a non-empty string"));
+        }
+        if !auth_token.is_string() && !auth_token.is_function() {
+            return Err(type_error(
+                "chatwire: authToken must be a string or a function returning a string or a Promise of one",
+            ));
+        }
+        let options = read_options(&options)?;
+        let inner = Inner {
+            session_id,
+            auth_token,
+            life: Lifecycle::new(options.reconnect),
+            outbox: Outbox::new(options.outbox_limit),
+            options,
+            socket: None,
+            heartbeat: None,
+            heartbeat_timer: None,
+            reconnect_timer: None,
+            reconnect_due_at: 0.0,
+            streams: StreamAccumulator::default(),
+            callbacks: Callbacks::default(),
+            waiters: Vec::new(),
+            page: None,
+            attempt: 0,
+            sent_chats: 0,
+            keys: Keys {
+                kind: JsValue::from_str("type"),
+                data: JsValue::from_str("data"),
+                message_id: JsValue::from_str("message_id"),
+                token: JsValue::from_str("token"),
+                content: JsValue::from_str("content"),
+            },
+        };
+        Ok(ChatWebSocketManager {
+            shared: Rc::new(RefCell::new(inner)),
+        })
+    }
+
+    /// Opens the connection. Resolves once it is open (at once if it already is); while
+    /// the manager reconnects the promise stays pending. Rejects with an `Error` whose
+    /// `code` is `reconnect_failed`, `unauthorized`, `policy_violation`, `invalid_url` or
+    /// `disconnected` when the manager ends up `failed` or `closed` instead.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn connect(&self) -> Promise {
+        let shared = &self.shared;
+        Promise::new(&mut |resolve, reject| {
+            if shared.borrow().life.state() == ConnectionState::Open {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+                return;
+            }
+            shared.borrow_mut().waiters.push((resolve, reject));
+            start(shared);
+        })
+    }
+
+    /// Closes the connection with code 1000. The manager never reconnects afterwards
+    /// (until `connect()` is called again); queued frames stay queued.
+    pub fn disconnect(&self) {
+        let waiters = with_state_change(&self.shared, |inner| {
+            inner.life.stop();
+            inner.release_connection();
+            inner.page = None;
+            mem::take(&mut inner.waiters)
+        });
+        settle(waiters, Err(ErrorCode::Disconnected));
+    }
+
+    /// From `failed` (or `closed`): starts connecting again with a fresh attempt count.
+    /// Returns false when a connection is already active.
+    pub fn retry(&self) -> bool {
+        start(&self.shared)
+    }
+
+    /// Sends `frame` as JSON. Returns true when it went out now; false when it was queued
+    /// until the next open, or refused because the outbox is full (then `onError` gets
+    /// `outbox_full`). Throws a `TypeError` for a frame without a string `type` or one
+    /// that cannot be serialised.
+    #[wasm_bindgen(js_name = sendMessage)]
+    pub fn send_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ClientFrame")] frame: JsValue,
+    ) -> Result<bool, JsValue> {
+        let keys_ok = {
+            let inner = self.shared.borrow();
+            get(&frame, &inner.keys.kind).is_string()
+        };
+        if !keys_ok {
+            return Err(type_error(
+                "chatwire: sendMessage needs an object with a string `type`",
+            ));
+        }
+        let text = js_sys::JSON::stringify(&frame)
+            .map_err(|_| type_error("chatwire: the frame cannot be serialised to JSON"))?;
+        Ok(send_text(&self.shared, text.into()))
+    }
+
+    /// Sends `{type: "chat_message", data: {message, conversation_id, client_message_id}}`
+    /// with a fresh `client_message_id`, and returns that id.
+    #[wasm_bindgen(js_name = sendChat)]
+    pub fn send_chat(
+        &self,
+        message: &str,
+        #[wasm_bindgen(js_name = conversationId)] conversation_id: Option<String>,
+    ) -> Result<String, JsValue> {
+        let id = {
+            let mut inner = self.shared.borrow_mut();
+            inner.sent_chats = inner.sent_chats.wrapping_add(1);
+            client_message_id(Date::now(), inner.sent_chats, Math::random())
+        };
+        let data = Object::new();
+        set(&data, "message", &JsValue::from_str(message));
+        if let Some(conversation_id) = conversation_id {
+            set(
+                &data,
+                "conversation_id",
+                &JsValue::from_str(&conversation_id),
+            );
+        }
+        set(&data, "client_message_id", &JsValue::from_str(&id));
+        let frame = Object::new();
+        set(&frame, "type", &JsValue::from_str("chat_message"));
+        set(&frame, "data", &data);
+        self.send_message(frame.into())?;
+        Ok(id)
+    }
+
+    /// The connection state.
+    #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
+    pub fn state(&self) -> JsValue {
+        JsValue::from_str(self.shared.borrow().life.state().as_str())
+    }
+
+    /// True while the socket is open.
+    #[wasm_bindgen(getter, js_name = isConnected)]
+    pub fn is_connected(&self) -> bool {
+        self.shared.borrow().life.state() == ConnectionState::Open
+    }
+
+    /// While `reconnecting`: milliseconds until the next attempt (for a countdown).
+    #[wasm_bindgen(getter, js_name = reconnectDelayMs)]
+    pub fn reconnect_delay_ms(&self) -> Option<f64> {
+        let inner = self.shared.borrow();
+        (inner.life.state() == ConnectionState::Reconnecting)
+            .then(|| (inner.reconnect_due_at - Date::now()).max(0.0))
+    }
+
+    /// Frames waiting in the outbox for the next open.
+    #[wasm_bindgen(getter, js_name = queuedFrames)]
+    pub fn queued_frames(&self) -> usize {
+        self.shared.borrow().outbox.len()
+    }
+}
+
+/// Generates the getter/setter pair of each callback property.
+macro_rules! callback_property {
+    ($getter:ident, $setter:ident, $js:literal, $slot:expr, $ty:literal) => {
+        #[wasm_bindgen]
+        impl ChatWebSocketManager {
+            #[doc = concat!("The `", $js, "` callback, or undefined.")]
+            #[wasm_bindgen(getter = $js, unchecked_return_type = $ty)]
+            pub fn $getter(&self) -> JsValue {
+                self.shared.borrow().callbacks.get($slot).map_or(JsValue::UNDEFINED, Into::into)
+            }
+
+            #[doc = concat!("Sets `", $js, "`; `null`/`undefined` clears it, other non-functions throw.")]
+            #[wasm_bindgen(setter = $js)]
+            pub fn $setter(
+                &self,
+                #[wasm_bindgen(unchecked_param_type = $ty)] callback: JsValue,
+            ) -> Result<(), JsValue> {
+                self.shared.borrow_mut().callbacks.set($slot, callback)
+            }
+        }
+    };
+}
+
+callback_property!(
+    on_pong,
+    set_on_pong,
+    "onPong",
+    Slot::Pong,
+    "((frame: PongFrame) => void) | null | undefined"
+);
+callback_property!(
+    on_stream_token,
+    set_on_stream_token,
+    "onStreamToken",
+    Slot::StreamToken,
+    "((frame: StreamTokenFrame) => void) | null | undefined"
+);
+callback_property!(
+    on_stream_complete,
+    set_on_stream_complete,
+    "onStreamComplete",
+    Slot::StreamComplete,
+    "((frame: StreamCompleteFrame) => void) | null | undefined"
+);
+callback_property!(
+    on_chat_message,
+    set_on_chat_message,
+    "onChatMessage",
+    Slot::ChatMessage,
+    "((frame: ChatMessageFrame) => void) | null | undefined"
+);
+callback_property!(
+    on_error,
+    set_on_error,
+    "onError",
+    Slot::Error,
+    "((frame: ErrorFrame) => void) | null | undefined"
+);
+callback_property!(
+    on_unknown,
+    set_on_unknown,
+    "onUnknown",
+    Slot::Unknown,
+    "((frame: UnknownFrame) => void) | null | undefined"
+);
+callback_property!(
+    on_state_change,
+    set_on_state_change,
+    "onStateChange",
+    Slot::StateChange,
+    "((state: ConnectionState) => void) | null | undefined"
+);
+
+impl Drop for ChatWebSocketManager {
+    /// `free()` (or garbage collection): stop quietly and release every closure.
+    fn drop(&mut self) {
+        let Ok(mut inner) = self.shared.try_borrow_mut() else {
+            return;
+        };
+        inner.life.stop();
+        inner.release_connection();
+        inner.page = None;
+        let waiters = mem::take(&mut inner.waiters);
+        drop(inner);
+        settle(waiters, Err(ErrorCode::Disconnected));
+    }
+}
+
+impl Inner {
+    /// Drops the socket, timers and in-flight streams; later token answers are ignored.
+    fn release_connection(&mut self) {
+        self.socket = None;
+        self.heartbeat = None;
+        self.heartbeat_timer = None;
+        self.reconnect_timer = None;
+        self.streams.clear();
+        self.attempt = self.attempt.wrapping_add(1);
+    }
+
+    fn base_url(&self) -> String {
+        if let Some(url) = &self.options.url {
+            return url.clone();
+        }
+        let location = get(&js_sys::global(), &JsValue::from_str("location"));
+        let read = |key: &str| {
+            get(&location, &JsValue::from_str(key))
+                .as_string()
+                .unwrap_or_default()
+        };
+        base_for_page(&read("protocol"), &read("host"))
+    }
+}
+
+/// Runs `change` on the state and calls `onStateChange` afterwards if the state moved.
+fn with_state_change<R>(shared: &Shared, change: impl FnOnce(&mut Inner) -> R) -> R {
+    let (result, before, after, callback) = {
+        let mut inner = shared.borrow_mut();
+        let before = inner.life.state();
+        let result = change(&mut inner);
+        let after = inner.life.state();
+        (
+            result,
+            before,
+            after,
+            inner.callbacks.get(Slot::StateChange),
+        )
+    };
+    if before != after {
+        invoke(
+            callback,
+            Slot::StateChange,
+            &JsValue::from_str(after.as_str()),
+        );
+    }
+    result
+}
+
+fn emit(shared: &Shared, slot: Slot, arg: &JsValue) {
+    let callback = shared.borrow().callbacks.get(slot);
+    invoke(callback, slot, arg);
+}
+
+fn report(shared: &Shared, code: ErrorCode) {
+    emit(shared, Slot::Error, &error_frame(code));
+}
+
+fn settle(waiters: Vec<(Function, Function)>, outcome: Result<(), ErrorCode>) {
+    for (resolve, reject) in waiters {
+        let _ = match outcome {
+            Ok(()) => resolve.call0(&JsValue::UNDEFINED),
+            Err(code) => reject.call1(&JsValue::UNDEFINED, &coded_error(code)),
+        };
+    }
+}
+
+/// `connect()`, `retry()`, or the network coming back after a failure.
+fn start(shared: &Shared) -> bool {
+    let weak = Rc::downgrade(shared);
+    let started = with_state_change(shared, |inner| {
+        let started = inner.life.start();
+        if started {
+            inner.release_connection();
+            if inner.page.is_none() {
+                inner.page = Some(PageLife::listen(move |event| on_page_event(&weak, event)));
+            }
+        }
+        started
+    });
+    if started {
+        begin_attempt(shared);
+    }
+    started
+}
+
+/// Gets the token (calling the token function if there is one), then opens a socket.
+fn begin_attempt(shared: &Shared) {
+    let (token, attempt) = {
+        let mut inner = shared.borrow_mut();
+        inner.attempt = inner.attempt.wrapping_add(1);
+        (inner.auth_token.clone(), inner.attempt)
+    };
+    let Some(token_fn) = token.dyn_ref::<Function>() else {
+        open_socket(shared, &token.as_string().unwrap_or_default());
+        return;
+    };
+    let answer = match token_fn.call0(&JsValue::UNDEFINED) {
+        Ok(answer) => answer,
+        Err(_) => return token_failed(shared),
+    };
+    if let Some(token) = answer.as_string() {
+        return open_socket(shared, &token);
+    }
+    // allSettled never rejects, so the one closure is always called once and then freed.
+    let weak = Rc::downgrade(shared);
+    let on_settled = Closure::once_into_js(move |results: JsValue| {
+        let Some(shared) = weak.upgrade() else { return };
+        let current = {
+            let inner = shared.borrow();
+            inner.attempt == attempt && inner.life.state() == ConnectionState::Connecting
+        };
+        if !current {
+            return;
+        }
+        let outcome = Reflect::get_u32(&results, 0).unwrap_or(JsValue::UNDEFINED);
+        let fulfilled = get(&outcome, &JsValue::from_str("status"))
+            .as_string()
+            .as_deref()
+            == Some("fulfilled");
+        match get(&outcome, &JsValue::from_str("value")).as_string() {
+            Some(token) if fulfilled => open_socket(&shared, &token),
+            _ => token_failed(&shared),
+        }
+    });
+    crate::js::all_settled(&Array::of1(&answer)).then(&on_settled);
+}
+
+fn token_failed(shared: &Shared) {
+    report(shared, ErrorCode::TokenFailed);
+    on_lost(shared, 1006);
+}
+
+fn open_socket(shared: &Shared, token: &str) {
+    let url = {
+        let inner = shared.borrow();
+        chat_url(&inner.base_url(), &inner.session_id, token)
+    };
+    let handlers = |weak: Weak<RefCell<Inner>>| SocketHandlers {
+        on_open: {
+            let weak = weak.clone();
+            Box::new(move || with_shared(&weak, on_open))
+        },
+        on_message: {
+            let weak = weak.clone();
+            Box::new(move |data| {
+                if let Some(shared) = weak.upgrade() {
+                    on_frame(&shared, data);
+                }
+            })
+        },
+        on_close: Box::new(move |code| {
+            if let Some(shared) = weak.upgrade() {
+                on_lost(&shared, code);
+            }
+        }),
+    };
+    let socket = url
+        .map_err(|_| ())
+        .and_then(|url| Socket::open(&url, handlers(Rc::downgrade(shared))).map_err(|_| ()));
+    match socket {
+        Ok(socket) => shared.borrow_mut().socket = Some(socket),
+        Err(()) => {
+            let waiters = with_state_change(shared, |inner| {
+                inner.life.stop();
+                inner.release_connection();
+                inner.page = None;
+                mem::take(&mut inner.waiters)
+            });
+            report(shared, ErrorCode::InvalidUrl);
+            settle(waiters, Err(ErrorCode::InvalidUrl));
+        }
+    }
+}
+
+fn with_shared(weak: &Weak<RefCell<Inner>>, f: fn(&Shared)) {
+    if let Some(shared) = weak.upgrade() {
+        f(&shared);
+    }
+}
+
+fn on_open(shared: &Shared) {
+    let weak = Rc::downgrade(shared);
+    let waiters = with_state_change(shared, |inner| {
+        inner.life.opened();
+        let interval = inner.options.heartbeat_interval_ms;
+        if interval > 0.0 {
+            let heartbeat =
+                Heartbeat::new(interval, inner.options.heartbeat_timeout_ms, Date::now());
+            inner.heartbeat_timer = Some(heartbeat_timer(weak, heartbeat.first_tick_ms()));
+            inner.heartbeat = Some(heartbeat);
+        }
+        let Inner { socket, outbox, .. } = inner;
+        if let Some(socket) = socket {
+            while let Some(text) = outbox.pop() {
+                if socket.send(&text).is_err() {
+                    outbox.unpop(text);
+                    break;
+                }
+            }
+        }
+        mem::take(&mut inner.waiters)
+    });
+    settle(waiters, Ok(()));
+}
+
+fn on_frame(shared: &Shared, data: JsValue) {
+    let dispatch = {
+        let mut guard = shared.borrow_mut();
+        let inner = &mut *guard;
+        if let Some(heartbeat) = &mut inner.heartbeat {
+            heartbeat.frame_received();
+        }
+        decode(&inner.keys, &data).map(|(kind, frame)| {
+            accumulate(inner, kind, &frame);
+            let slot = Slot::for_frame(kind);
+            (slot, frame, inner.callbacks.get(slot))
+        })
+    };
+    match dispatch {
+        Some((slot, frame, callback)) => invoke(callback, slot, &frame),
+        None => {
+            let frame = error_frame(ErrorCode::BadFrame);
+            set(&get(&frame, &JsValue::from_str("data")), "raw", &data);
+            emit(shared, Slot::Error, &frame);
+        }
+    }
+}
+
+/// Parses a text frame into `(kind, object)`; `None` for anything that is not a JSON
+/// object with a string `type` (binary frames included).
+fn decode(keys: &Keys, data: &JsValue) -> Option<(FrameKind, JsValue)> {
+    if !data.is_string() {
+        return None;
+    }
+    let frame = parse_json(data).ok()?;
+    if !frame.is_object() {
+        return None;
+    }
+    let kind = FrameKind::from_type(&get(&frame, &keys.kind).as_string()?);
+    Some((kind, frame))
+}
+
+/// Keeps the text of streamed replies; fills `data.content` on `stream_complete` when the
+/// server left it out.
+fn accumulate(inner: &mut Inner, kind: FrameKind, frame: &JsValue) {
+    let keys = &inner.keys;
+    let data = match kind {
+        FrameKind::StreamToken | FrameKind::StreamComplete => get(frame, &keys.data),
+        _ => return,
+    };
+    let Some(message_id) = get(&data, &keys.message_id).as_string() else {
+        return;
+    };
+    if kind == FrameKind::StreamToken {
+        if let Some(token) = get(&data, &keys.token).as_string() {
+            inner.streams.push(&message_id, &token);
+        }
+        return;
+    }
+    let text = inner.streams.finish(&message_id);
+    if get(&data, &keys.content).is_undefined() {
+        let _ = Reflect::set(&data, &keys.content, &JsValue::from_str(&text));
+    }
+}
+
+fn on_lost(shared: &Shared, code: u16) {
+    let random = Math::random();
+    let weak = Rc::downgrade(shared);
+    let (outcome, waiters) = with_state_change(shared, |inner| {
+        inner.release_connection();
+        let outcome = inner.life.lost(code, random);
+        let waiters = match outcome {
+            AfterLoss::Reconnect { delay_ms, .. } => {
+                inner.reconnect_due_at = Date::now() + delay_ms;
+                inner.reconnect_timer = Some(Timeout::new(delay_ms as u32, move || {
+                    with_shared(&weak, reconnect_now)
+                }));
+                Vec::new()
+            }
+            AfterLoss::GiveUp => mem::take(&mut inner.waiters),
+            AfterLoss::Refused(_) => {
+                inner.page = None;
+                mem::take(&mut inner.waiters)
+            }
+        };
+        (outcome, waiters)
+    });
+    let error = match outcome {
+        AfterLoss::Reconnect { .. } => return,
+        AfterLoss::GiveUp => ErrorCode::ReconnectFailed,
+        AfterLoss::Refused(error) => error,
+    };
+    report(shared, error);
+    settle(waiters, Err(error));
+}
+
+fn reconnect_now(shared: &Shared) {
+    let due = with_state_change(shared, |inner| {
+        inner.reconnect_timer = None;
+        inner.life.reconnect_due()
+    });
+    if due {
+        begin_attempt(shared);
+    }
+}
+
+fn heartbeat_timer(weak: Weak<RefCell<Inner>>, after_ms: f64) -> Timeout {
+    Timeout::new(after_ms.ceil() as u32, move || {
+        with_shared(&weak, on_heartbeat_tick)
+    })
+}
+
+fn on_heartbeat_tick(shared: &Shared) {
+    let weak = Rc::downgrade(shared);
+    let mut inner = shared.borrow_mut();
+    let Some(heartbeat) = &mut inner.heartbeat else {
+        return;
+    };
+    let next_tick_ms = match heartbeat.tick(Date::now()) {
+        Beat::Ping { next_tick_ms } => {
+            send_ping(&inner);
+            next_tick_ms
+        }
+        Beat::Wait { next_tick_ms } => next_tick_ms,
+        Beat::Dead => {
+            drop(inner);
+            // The socket may still say OPEN; treat it as gone and reconnect.
+            on_lost(shared, 1006);
+            return;
+        }
+    };
+    inner.heartbeat_timer = Some(heartbeat_timer(weak, next_tick_ms));
+}
+
+fn send_ping(inner: &Inner) {
+    if let Some(socket) = &inner.socket {
+        let _ = socket.send(&JsValue::from_str("{\"type\":\"ping\"}"));
+    }
+}
+
+fn on_page_event(weak: &Weak<RefCell<Inner>>, event: PageEvent) {
+    let Some(shared) = weak.upgrade() else { return };
+    let state = shared.borrow().life.state();
+    match (event, state) {
+        (PageEvent::Online | PageEvent::Visible, ConnectionState::Reconnecting) => {
+            reconnect_now(&shared)
+        }
+        (PageEvent::Online, ConnectionState::Failed) => {
+            start(&shared);
+        }
+        (PageEvent::Offline, ConnectionState::Open) => {
+            let mut inner = shared.borrow_mut();
+            let probe = inner.heartbeat.as_mut().map(|hb| hb.probe(Date::now()));
+            match probe {
+                Some(Some(next_tick_ms)) => {
+                    send_ping(&inner);
+                    inner.heartbeat_timer = Some(heartbeat_timer(weak.clone(), next_tick_ms));
+                }
+                Some(None) => {}
+                None => send_ping(&inner),
+            }
+        }
+        _ => {}
+    }
+}
+
+fn send_text(shared: &Shared, text: JsValue) -> bool {
+    let mut inner = shared.borrow_mut();
+    if inner.life.state() == ConnectionState::Open {
+        if let Some(socket) = &inner.socket {
+            if socket.send(&text).is_ok() {
+                return true;
+            }
+        }
+    }
+    if inner.outbox.push(text).is_err() {
+        drop(inner);
+        report(shared, ErrorCode::OutboxFull);
+    }
+    false
+}
+
+fn read_options(value: &JsValue) -> Result<Options, JsValue> {
+    let mut options = Options::default();
+    if value.is_undefined() || value.is_null() {
+        return Ok(options);
+    }
+    if !value.is_object() || value.is_function() || Array::is_array(value) {
+        return Err(type_error("chatwire: options must be an object"));
+    }
+    for name in Object::keys(value.unchecked_ref::<Object>()).iter() {
+        let field = get(value, &name);
+        let field = if field.is_undefined() {
+            OptionValue::Absent
+        } else if let Some(number) = field.as_f64() {
+            OptionValue::Number(number)
+        } else if let Some(text) = field.as_string() {
+            OptionValue::Text(text)
+        } else {
+            OptionValue::Other("other")
+        };
+        let name = name.as_string().unwrap_or_default();
+        options
+            .set(&name, field)
+            .map_err(|error| type_error(&error.describe()))?;
+    }
+    Ok(options)
+}
+
+fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}

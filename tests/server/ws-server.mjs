@@ -1,0 +1,97 @@
+// A scripted WebSocket server for chatwire's browser tests.
+//
+// Behaviour is chosen by the session id's prefix (the part before the first "-"):
+//   echo     sends {type:"hello", data:{connection, token, session}} on connect, answers
+//            pings with pongs, echoes other frames as {type:"echo", data:<frame>} and obeys
+//            {type:"script", data:{action, ...}} commands (see `runScript` below)
+//   silent   sends hello, then never answers anything (heartbeat tests)
+//   down     drops every connection at once without a close frame (→ 1006)
+//   flaky3   drops the first 2 connections, then behaves like echo
+//   close4401 / close4403 / close1008   closes with that code right after the upgrade
+//
+// Usage: node tests/server/ws-server.mjs [port]   (prints "listening <port>" when ready)
+import { WebSocketServer } from "ws";
+
+const port = Number(process.argv[2] ?? process.env.CHATWIRE_TEST_PORT ?? 0);
+const connections = new Map();
+const wss = new WebSocketServer({ port, host: "127.0.0.1" });
+
+wss.on("connection", (ws, request) => {
+  const url = new URL(request.url, "http://localhost");
+  const match = /^\/ws\/chat\/([^/]+)\/$/.exec(url.pathname);
+  if (!match) {
+    ws.close(4404, "no such endpoint");
+    return;
+  }
+  const session = decodeURIComponent(match[1]);
+  const token = url.searchParams.get("token");
+  const count = (connections.get(session) ?? 0) + 1;
+  connections.set(session, count);
+  const kind = session.split("-")[0];
+  const hello = () => send(ws, { type: "hello", data: { connection: count, token, session } });
+
+  if (kind === "down" || (kind === "flaky3" && count < 3)) {
+    ws.terminate();
+    return;
+  }
+  const refusal = /^close(\d{4})$/.exec(kind);
+  if (refusal) {
+    ws.close(Number(refusal[1]), "refused by test server");
+    return;
+  }
+  hello();
+  if (kind === "silent") return;
+
+  ws.on("message", (raw) => {
+    let frame;
+    try {
+      frame = JSON.parse(raw.toString());
+    } catch {
+      send(ws, { type: "echo_error", data: { raw: raw.toString() } });
+      return;
+    }
+    if (frame.type === "ping") send(ws, { type: "pong", data: frame.data ?? {} });
+    else if (frame.type === "script") runScript(ws, frame.data);
+    else send(ws, { type: "echo", data: frame });
+  });
+});
+
+function send(ws, frame) {
+  ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+}
+
+// Script actions:
+//   {action:"send", frames:[string | object, ...]}  send each (strings raw, as given)
+//   {action:"close", code}                          close with that code
+//   {action:"drop"}                                 drop the TCP connection (client sees 1006)
+//   {action:"stream", message_id, tokens:[...], content?}  stream_token frames then
+//                                                    stream_complete (content only if given)
+function runScript(ws, script) {
+  switch (script.action) {
+    case "send":
+      for (const frame of script.frames) send(ws, frame);
+      break;
+    case "close":
+      ws.close(script.code, "scripted close");
+      break;
+    case "drop":
+      ws.terminate();
+      break;
+    case "stream": {
+      script.tokens.forEach((token, seq) =>
+        send(ws, { type: "stream_token", data: { message_id: script.message_id, token, seq } }),
+      );
+      const data = { message_id: script.message_id, finish_reason: "stop" };
+      if (script.content !== undefined) data.content = script.content;
+      send(ws, { type: "stream_complete", data });
+      break;
+    }
+    default:
+      send(ws, { type: "echo_error", data: { unknown_action: script.action } });
+  }
+}
+
+wss.on("listening", () => {
+  console.log(`listening ${wss.address().port}`);
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wss.close(() => process.exit(0)));
