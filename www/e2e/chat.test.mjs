@@ -20,7 +20,7 @@ let relayPort;
 let browser;
 let relayEnv;
 
-async function openChat({ token = TOKEN, session, viewport = { width: 1100, height: 820 } } = {}) {
+async function openChat({ token = TOKEN, session, query = "", viewport = { width: 1100, height: 820 } } = {}) {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, locale: "en-US", timezoneId: "UTC" });
   const page = await context.newPage();
   const logs = [];
@@ -29,7 +29,7 @@ async function openChat({ token = TOKEN, session, viewport = { width: 1100, heig
   const sockets = [];
   page.on("websocket", (ws) => sockets.push(ws.url()));
   const sid = session ?? `e2e_${Math.random().toString(36).slice(2, 10)}`;
-  await page.goto(`${relay.url}/?token=${encodeURIComponent(token)}&session=${sid}`);
+  await page.goto(`${relay.url}/?token=${encodeURIComponent(token)}&session=${sid}${query}`);
   return { page, context, logs, sockets, session: sid };
 }
 
@@ -42,6 +42,16 @@ async function sendText(page, text) {
   const input = page.getByTestId("input");
   await input.fill(text);
   await input.press("Enter");
+}
+
+/** Sends `text` and resolves with the text of the finished reply that follows it. */
+async function ask(page, text, timeout = 10_000) {
+  const replies = page.locator("[data-testid=message][data-role=assistant]");
+  const n = await replies.count();
+  await sendText(page, text);
+  const reply = replies.nth(n);
+  await reply.waitFor({ timeout });
+  return reply.getByTestId("message-content").innerText();
 }
 
 /** The text of the last finished message with `role`. */
@@ -182,9 +192,18 @@ describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
       const chat = (ctx.chat = await openChat());
       const { page } = chat;
       await waitForStatus(page, "open");
+      // Mid-conversation: a reply is streaming when the relay dies.
+      upstream.next({ tokens: Array.from({ length: 100 }, (_, i) => ` part${i}`), delayMs: 80 });
+      const before = upstream.requests.length;
+      await sendText(page, "Keep talking");
+      await upstream.waitFor(() => upstream.requests[before]?.sentTokens >= 3, 10_000, "3 tokens sent");
+      await page.locator("[data-testid=streaming-content]").waitFor();
 
       await relay.stop("SIGKILL");
       await waitForStatus(page, "reconnecting", 5_000);
+      // What had arrived stays, marked as cut short.
+      await page.locator("[data-testid=message][data-role=assistant][data-cut=interrupted]").waitFor({ timeout: 2_000 });
+      assert.equal(await page.getByTestId("streaming").count(), 0);
       const label = await page.getByTestId("status").innerText();
       assert.match(label, /Reconnecting( in \d+s)?…/);
       assert.equal(await page.getByTestId("input").isDisabled(), true, "input disabled while reconnecting");
@@ -197,10 +216,33 @@ describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
 
       const text = "Back online after the relay restart.";
       upstream.next({ tokens: tokenize(text), delayMs: 20 });
-      await sendText(page, "Are you there?");
-      await page.locator("[data-testid=message][data-role=assistant]").waitFor({ timeout: 10_000 });
-      assert.equal(await lastMessage(page, "assistant"), text);
+      assert.equal(await ask(page, "Are you there?"), text);
       assert.ok(chat.sockets.length >= 2, "a new socket was opened");
+      await chat.context.close();
+    })();
+  });
+
+  test("reconnect attempts exhausted: failure banner with Retry, which reconnects", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat({ query: "&maxReconnectAttempts=2&baseDelayMs=200" }));
+      const { page } = chat;
+      await waitForStatus(page, "open");
+      await relay.stop("SIGKILL");
+      await waitForStatus(page, "failed", 10_000);
+      const banner = page.locator("[data-testid=error-banner][data-code=reconnect_failed]");
+      await banner.waitFor();
+      assert.equal(await page.getByTestId("input").isDisabled(), true);
+      assert.match(await page.getByTestId("composer-hint").innerText(), /Retry/);
+      await page.screenshot({ path: artifactPath("failed.png") });
+
+      relay = await startRelay({ port: relayPort, env: relayEnv });
+      await page.getByTestId("retry").click();
+      await waitForStatus(page, "open", 10_000);
+      await banner.waitFor({ state: "detached" });
+      const text = "Retry brought the connection back.";
+      upstream.next({ tokens: tokenize(text), delayMs: 10 });
+      assert.equal(await ask(page, "ping?"), text);
       await chat.context.close();
     })();
   });
@@ -246,10 +288,7 @@ describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
       ];
       for (const [q, a] of turns) {
         upstream.next({ tokens: tokenize(a), delayMs: 8 });
-        const n = await page.locator("[data-testid=message][data-role=assistant]").count();
-        await sendText(page, q);
-        await page.locator("[data-testid=message][data-role=assistant]").nth(n).waitFor({ timeout: 10_000 });
-        assert.equal(await lastMessage(page, "assistant"), a);
+        assert.equal(await ask(page, q), a);
       }
       await page.mouse.move(0, 0);
       await page.screenshot({ path: artifactPath("chat.png") });

@@ -9,7 +9,7 @@ import {
   type ConnectionStatus,
   type StreamingMessage,
 } from "chatwire/react";
-import { readSessionId, readToken } from "./config";
+import { readManagerOptions, readSessionId, readToken } from "./config";
 
 const SUGGESTIONS = [
   "Explain WebSockets in two sentences",
@@ -20,7 +20,8 @@ const SUGGESTIONS = [
 export function App() {
   const [sessionId] = useState(readSessionId);
   const [token] = useState(readToken);
-  const chat = useChatSocket(sessionId, token);
+  const [options] = useState(readManagerOptions);
+  const chat = useChatSocket(sessionId, token, options);
 
   return (
     <div className="app">

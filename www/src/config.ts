@@ -26,3 +26,16 @@ export function readSessionId(): string {
     return `session_${Date.now().toString(36)}`;
   }
 }
+
+/** Reconnect tuning from the URL, e.g. `?maxReconnectAttempts=2&baseDelayMs=300` to see the
+ *  failure banner quickly. Only these numeric options are read; anything else is ignored. */
+export function readManagerOptions(): { baseDelayMs?: number; maxDelayMs?: number; maxReconnectAttempts?: number } {
+  const q = new URLSearchParams(location.search);
+  const out: { baseDelayMs?: number; maxDelayMs?: number; maxReconnectAttempts?: number } = {};
+  for (const key of ["baseDelayMs", "maxDelayMs", "maxReconnectAttempts"] as const) {
+    const raw = q.get(key);
+    const n = raw === null ? NaN : Number(raw);
+    if (Number.isInteger(n) && n >= 0) out[key] = n;
+  }
+  return out;
+}
