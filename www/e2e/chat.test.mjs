@@ -75,6 +75,11 @@ async function recordStreaming(page) {
   });
 }
 
+/** Console errors and uncaught exceptions the page logged. */
+function pageErrors(chat) {
+  return chat.logs.filter((l) => l.startsWith("[pageerror]") || l.startsWith("[error]"));
+}
+
 function withDiagnostics(ctx, fn) {
   return async () => {
     try {
@@ -148,6 +153,7 @@ describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
       }
       assert.equal(snaps[0], tokens[0], "the first thing shown is the first token alone");
       assert.ok(snaps.length >= tokens.length - 2, `saw ${snaps.length} steps for ${tokens.length} tokens`);
+      assert.deepEqual(pageErrors(chat), [], "no errors in the page console");
       await chat.context.close();
     })();
   });
@@ -290,6 +296,7 @@ describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
         upstream.next({ tokens: tokenize(a), delayMs: 8 });
         assert.equal(await ask(page, q), a);
       }
+      assert.deepEqual(pageErrors(chat), [], "no errors in the page console");
       await page.mouse.move(0, 0);
       await page.screenshot({ path: artifactPath("chat.png") });
 
