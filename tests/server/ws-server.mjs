@@ -5,8 +5,8 @@
 //            pings with pongs, echoes other frames as {type:"echo", data:<frame>} and obeys
 //            {type:"script", data:{action, ...}} commands (see `runScript` below)
 //   silent   sends hello, then never answers anything (heartbeat tests)
-//   down     drops every connection at once without a close frame (→ 1006)
-//   flaky3   drops the first 2 connections, then behaves like echo
+//   down     refuses every upgrade with HTTP 503 (the socket never opens; client sees 1006)
+//   flaky3   refuses the first 2 upgrades the same way, then behaves like echo
 //   close4401 / close4403 / close1008   closes with that code right after the upgrade
 //
 // Usage: node tests/server/ws-server.mjs [port]   (prints "listening <port>" when ready)
@@ -14,26 +14,36 @@ import { WebSocketServer } from "ws";
 
 const port = Number(process.argv[2] ?? process.env.CHATWIRE_TEST_PORT ?? 0);
 const connections = new Map();
-const wss = new WebSocketServer({ port, host: "127.0.0.1" });
+const attempts = new Map();
+const sessionOf = (url) => {
+  const match = /^\/ws\/chat\/([^/]+)\/$/.exec(new URL(url, "http://localhost").pathname);
+  return match ? decodeURIComponent(match[1]) : null;
+};
+
+// Upgrades refused here never reach "connection": the browser sees a failed handshake.
+function verifyClient({ req }, accept) {
+  const session = sessionOf(req.url) ?? "";
+  const attempt = (attempts.get(session) ?? 0) + 1;
+  attempts.set(session, attempt);
+  const kind = session.split("-")[0];
+  if (kind === "down" || (kind === "flaky3" && attempt < 3)) accept(false, 503, "test refusal");
+  else accept(true);
+}
+
+const wss = new WebSocketServer({ port, host: "127.0.0.1", verifyClient });
 
 wss.on("connection", (ws, request) => {
-  const url = new URL(request.url, "http://localhost");
-  const match = /^\/ws\/chat\/([^/]+)\/$/.exec(url.pathname);
-  if (!match) {
+  const session = sessionOf(request.url);
+  if (session === null) {
     ws.close(4404, "no such endpoint");
     return;
   }
-  const session = decodeURIComponent(match[1]);
-  const token = url.searchParams.get("token");
+  const token = new URL(request.url, "http://localhost").searchParams.get("token");
   const count = (connections.get(session) ?? 0) + 1;
   connections.set(session, count);
   const kind = session.split("-")[0];
   const hello = () => send(ws, { type: "hello", data: { connection: count, token, session } });
 
-  if (kind === "down" || (kind === "flaky3" && count < 3)) {
-    ws.terminate();
-    return;
-  }
   const refusal = /^close(\d{4})$/.exec(kind);
   if (refusal) {
     ws.close(Number(refusal[1]), "refused by test server");
