@@ -1,0 +1,362 @@
+//! Relay configuration: clap flags backed by environment variables (and a `.env` file).
+//!
+//! [`Cli`] is what the command line and environment say; [`Config`] is the validated form the
+//! relay runs with. Every bad value fails at start-up with an error naming the variable.
+//! Tests build a [`Config`] directly (starting from [`Config::default`]) to use short timeouts.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::auth::{OriginPolicy, TokenSet};
+use crate::history::HistoryLimits;
+
+/// Default upstream, DeepSeek's OpenAI-compatible API.
+pub const DEFAULT_BASE_URL: &str = "https://api.deepseek.com/v1";
+
+/// Command line and environment of `chatwire-relay`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "chatwire-relay",
+    version,
+    about = "The chatwire relay: WebSocket chat in, OpenAI-compatible streaming out"
+)]
+pub struct Cli {
+    /// Address to listen on (port 0 picks a free port). A non-loopback address needs RELAY_TOKENS.
+    #[arg(
+        long,
+        env = "RELAY_ADDR",
+        value_name = "RELAY_ADDR",
+        default_value = "127.0.0.1:8000"
+    )]
+    pub addr: SocketAddr,
+    /// Comma-separated client tokens. Unset: dev mode (any non-empty token, loopback only).
+    #[arg(
+        long,
+        env = "RELAY_TOKENS",
+        value_name = "RELAY_TOKENS",
+        hide_env_values = true
+    )]
+    pub tokens: Option<String>,
+    /// Comma-separated allowed browser Origins (`*` for any). Unset: same host and loopback only.
+    #[arg(
+        long,
+        env = "RELAY_ALLOWED_ORIGINS",
+        value_name = "RELAY_ALLOWED_ORIGINS"
+    )]
+    pub allowed_origins: Option<String>,
+    /// Most concurrent upstream requests across all connections.
+    #[arg(long, env = "RELAY_MAX_UPSTREAM", value_name = "RELAY_MAX_UPSTREAM", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_upstream: u32,
+    /// Longest gap between upstream chunks before the reply counts as stalled, in ms.
+    #[arg(long, env = "RELAY_UPSTREAM_IDLE_TIMEOUT_MS", value_name = "RELAY_UPSTREAM_IDLE_TIMEOUT_MS",
+          default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub upstream_idle_timeout_ms: u64,
+    /// Longest wait for the first token of a reply, in ms (DeepSeek itself gives up at 10 min).
+    #[arg(long, env = "RELAY_FIRST_TOKEN_TIMEOUT_MS", value_name = "RELAY_FIRST_TOKEN_TIMEOUT_MS",
+          default_value_t = 120_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub first_token_timeout_ms: u64,
+    /// How long in-flight replies may finish after SIGINT/SIGTERM before sockets close, in ms.
+    #[arg(long, env = "RELAY_SHUTDOWN_GRACE_MS", value_name = "RELAY_SHUTDOWN_GRACE_MS",
+          default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub shutdown_grace_ms: u64,
+    /// API key for the upstream. Unset: the offline provider answers (no network needed).
+    #[arg(
+        long,
+        env = "DEEPSEEK_API_KEY",
+        value_name = "DEEPSEEK_API_KEY",
+        hide_env_values = true
+    )]
+    pub deepseek_api_key: Option<String>,
+    /// Base URL of the OpenAI-compatible API.
+    #[arg(long, env = "DEEPSEEK_BASE_URL", value_name = "DEEPSEEK_BASE_URL", default_value = DEFAULT_BASE_URL)]
+    pub deepseek_base_url: String,
+    /// Model id. Unset: the first id of `GET {base}/models`, else `deepseek-chat`.
+    #[arg(long, env = "DEEPSEEK_MODEL", value_name = "DEEPSEEK_MODEL")]
+    pub deepseek_model: Option<String>,
+    /// Directory of the built demo, served at `/`.
+    #[arg(
+        long,
+        env = "RELAY_STATIC_DIR",
+        value_name = "RELAY_STATIC_DIR",
+        default_value = "www/dist"
+    )]
+    pub static_dir: PathBuf,
+    /// Directory of the wasm-pack output, served at `/pkg/`.
+    #[arg(
+        long,
+        env = "RELAY_PKG_DIR",
+        value_name = "RELAY_PKG_DIR",
+        default_value = "pkg"
+    )]
+    pub pkg_dir: PathBuf,
+}
+
+/// A start-up configuration error. The message always names the variable at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A variable's value could not be used.
+    #[error("{var}: {reason}")]
+    Invalid {
+        /// The environment variable (and flag) at fault.
+        var: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No tokens configured, but the address is reachable from other machines.
+    #[error("RELAY_TOKENS: refusing to listen on public address {0} without tokens; set RELAY_TOKENS or bind a loopback address such as 127.0.0.1")]
+    PublicWithoutTokens(SocketAddr),
+}
+
+/// Where replies come from and how patiently the relay waits for them.
+#[derive(Clone)]
+pub struct UpstreamConfig {
+    /// API key; `None` selects the offline provider.
+    pub api_key: Option<String>,
+    /// Base URL, without trailing slash (`…/v1`).
+    pub base_url: String,
+    /// Model id; `None` means discover at start-up.
+    pub model: Option<String>,
+    /// TCP/TLS connect timeout.
+    pub connect_timeout: Duration,
+    /// Longest wait from request to the first token.
+    pub first_token_timeout: Duration,
+    /// Longest gap between chunks.
+    pub idle_timeout: Duration,
+    /// Attempts per generation for 429/5xx/reset before the first token (1 = no retry).
+    pub max_attempts: u32,
+    /// First backoff step; doubles per attempt, with full jitter.
+    pub backoff_base: Duration,
+    /// Largest backoff step.
+    pub backoff_max: Duration,
+    /// Delay between tokens of the offline provider.
+    pub offline_token_delay: Duration,
+}
+
+impl std::fmt::Debug for UpstreamConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamConfig")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("first_token_timeout", &self.first_token_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The validated configuration the relay runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address.
+    pub addr: SocketAddr,
+    /// Accepted client tokens (empty: dev mode).
+    pub tokens: TokenSet,
+    /// Which browser Origins may open a socket.
+    pub origins: OriginPolicy,
+    /// Global cap on concurrent generations.
+    pub max_upstream: usize,
+    /// Upstream settings.
+    pub upstream: UpstreamConfig,
+    /// Per-conversation history bounds.
+    pub history: HistoryLimits,
+    /// Longest accepted chat message, in characters.
+    pub max_message_chars: usize,
+    /// Most generations one socket may run at once (across its conversations).
+    pub max_generations_per_socket: usize,
+    /// WebSocket message and frame limit in bytes (larger closes with 1009).
+    pub max_frame_bytes: usize,
+    /// WebSocket read buffer per socket, in bytes.
+    pub ws_read_buffer: usize,
+    /// Grace period for in-flight replies at shutdown.
+    pub shutdown_grace: Duration,
+    /// Built demo directory.
+    pub static_dir: PathBuf,
+    /// wasm-pack output directory.
+    pub pkg_dir: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            tokens: TokenSet::default(),
+            origins: OriginPolicy::default(),
+            max_upstream: 64,
+            upstream: UpstreamConfig {
+                api_key: None,
+                base_url: DEFAULT_BASE_URL.to_owned(),
+                model: None,
+                connect_timeout: Duration::from_secs(10),
+                first_token_timeout: Duration::from_secs(120),
+                idle_timeout: Duration::from_secs(30),
+                max_attempts: 3,
+                backoff_base: Duration::from_millis(250),
+                backoff_max: Duration::from_secs(4),
+                offline_token_delay: Duration::from_millis(30),
+            },
+            history: HistoryLimits::default(),
+            max_message_chars: 16_000,
+            max_generations_per_socket: 4,
+            max_frame_bytes: 64 * 1024,
+            ws_read_buffer: 2 * 1024,
+            shutdown_grace: Duration::from_secs(10),
+            static_dir: PathBuf::from("www/dist"),
+            pkg_dir: PathBuf::from("pkg"),
+        }
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn invalid(var: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        var,
+        reason: reason.into(),
+    }
+}
+
+impl Cli {
+    /// Validates the command line into a [`Config`].
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let tokens = TokenSet::parse(self.tokens.as_deref().unwrap_or(""))
+            .map_err(|reason| invalid("RELAY_TOKENS", reason))?;
+        let origins = OriginPolicy::parse(self.allowed_origins.as_deref().unwrap_or(""))
+            .map_err(|reason| invalid("RELAY_ALLOWED_ORIGINS", reason))?;
+        let base_url = validate_base_url(&self.deepseek_base_url)?;
+        let api_key = non_empty(self.deepseek_api_key);
+        if let Some(key) = &api_key {
+            if key.chars().any(|c| c.is_control() || c == ' ') {
+                return Err(invalid(
+                    "DEEPSEEK_API_KEY",
+                    "contains spaces or control characters",
+                ));
+            }
+        }
+        let model = non_empty(self.deepseek_model);
+        let defaults = Config::default();
+        let config = Config {
+            addr: self.addr,
+            tokens,
+            origins,
+            max_upstream: self.max_upstream as usize,
+            upstream: UpstreamConfig {
+                api_key,
+                base_url,
+                model,
+                first_token_timeout: Duration::from_millis(self.first_token_timeout_ms),
+                idle_timeout: Duration::from_millis(self.upstream_idle_timeout_ms),
+                ..defaults.upstream
+            },
+            shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
+            static_dir: self.static_dir,
+            pkg_dir: self.pkg_dir,
+            ..defaults
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+fn validate_base_url(raw: &str) -> Result<String, ConfigError> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let url = reqwest::Url::parse(trimmed)
+        .map_err(|e| invalid("DEEPSEEK_BASE_URL", format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(
+            "DEEPSEEK_BASE_URL",
+            "must start with http:// or https://",
+        ));
+    }
+    if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "DEEPSEEK_BASE_URL",
+            "must not carry a query or credentials (the key goes in DEEPSEEK_API_KEY)",
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+impl Config {
+    /// Checks rules that span several values (dev mode only on loopback).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.tokens.is_empty() && !self.addr.ip().is_loopback() {
+            return Err(ConfigError::PublicWithoutTokens(self.addr));
+        }
+        Ok(())
+    }
+
+    /// Whether clients are checked against configured tokens (false: dev mode).
+    pub fn dev_mode(&self) -> bool {
+        self.tokens.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        let mut argv = vec!["chatwire-relay"];
+        argv.extend_from_slice(args);
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        cli.into_config().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_are_offline_dev_mode_on_loopback() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8000");
+        assert!(c.dev_mode());
+        assert!(c.upstream.api_key.is_none());
+        assert_eq!(c.upstream.base_url, DEFAULT_BASE_URL);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let e = parse(&["--addr", "localhost:http"]).unwrap_err();
+        assert!(e.contains("RELAY_ADDR"), "{e}");
+        let e = parse(&["--max-upstream", "0"]).unwrap_err();
+        assert!(e.contains("RELAY_MAX_UPSTREAM"), "{e}");
+        let e = parse(&["--upstream-idle-timeout-ms", "soon"]).unwrap_err();
+        assert!(e.contains("RELAY_UPSTREAM_IDLE_TIMEOUT_MS"), "{e}");
+        let e = parse(&["--deepseek-base-url", "ftp://x"]).unwrap_err();
+        assert!(e.contains("DEEPSEEK_BASE_URL"), "{e}");
+        let e = parse(&["--allowed-origins", "not an origin"]).unwrap_err();
+        assert!(e.contains("RELAY_ALLOWED_ORIGINS"), "{e}");
+    }
+
+    #[test]
+    fn public_address_requires_tokens() {
+        let e = parse(&["--addr", "0.0.0.0:8000"]).unwrap_err();
+        assert!(e.contains("RELAY_TOKENS"), "{e}");
+        let c = parse(&["--addr", "0.0.0.0:8000", "--tokens", "a,b"]).unwrap();
+        assert!(!c.dev_mode());
+        assert!(parse(&["--addr", "[::1]:0"]).is_ok());
+    }
+
+    #[test]
+    fn debug_output_hides_the_api_key() {
+        let c = parse(&["--deepseek-api-key", "sk-secret-123", "--tokens", "tok-456"]).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("sk-secret-123"), "{shown}");
+        assert!(!shown.contains("tok-456"), "{shown}");
+    }
+
+    #[test]
+    fn empty_values_mean_unset() {
+        let c = parse(&["--deepseek-api-key", "", "--deepseek-model", " "]).unwrap();
+        assert!(c.upstream.api_key.is_none());
+        assert!(c.upstream.model.is_none());
+        let c = parse(&["--deepseek-base-url", "http://127.0.0.1:9/v1/"]).unwrap();
+        assert_eq!(c.upstream.base_url, "http://127.0.0.1:9/v1");
+    }
+}

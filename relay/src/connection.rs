@@ -1,0 +1,361 @@
+//! One chat socket: reads client frames, runs its generations, writes relay frames.
+//!
+//! Everything for a socket happens in the one task axum spawned for it: generations are
+//! futures polled here (see `generation.rs`), created lazily with their channel, so an idle
+//! socket is just the WebSocket and this small struct. Dropping the task (client gone) drops
+//! every generation and with it the upstream requests. On shutdown the socket tells the
+//! client `server_restarting`, lets in-flight replies finish within the grace period, stops
+//! the rest, and closes with 1012.
+
+use std::time::Duration;
+
+use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::error::ErrorCode;
+use crate::generation::{self, Job};
+use crate::history::ConversationKey;
+use crate::ids::new_id;
+use crate::protocol::{self, ChatRequest, ClientFrame, ServerFrame};
+use crate::state::AppState;
+
+/// Close code for a missing or wrong token (browsers cannot see an HTTP 401).
+pub const CLOSE_UNAUTHORIZED: u16 = 4401;
+/// Frames buffered between a socket's generations and its writer.
+const OUTBOX_FRAMES: usize = 16;
+/// How long to wait for the peer's reply to our close frame.
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
+
+struct Entry {
+    message_id: String,
+    client_message_id: Option<String>,
+    stop: Option<oneshot::Sender<ErrorCode>>,
+}
+
+/// A socket's state beyond the WebSocket itself.
+struct Connection {
+    state: AppState,
+    session_id: String,
+    entries: Vec<Entry>,
+    running: Option<FuturesUnordered<BoxFuture<'static, String>>>,
+    out_tx: Option<mpsc::Sender<Utf8Bytes>>,
+    out_rx: Option<mpsc::Receiver<Utf8Bytes>>,
+    drain_deadline: Option<Instant>,
+    grace_over: bool,
+}
+
+enum Event {
+    Shutdown,
+    Out(Utf8Bytes),
+    Done(String),
+    GraceOver,
+    Client(Option<Result<Message, axum::Error>>),
+}
+
+/// Whether to keep the socket open.
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Sends a close frame and waits briefly for the peer's reply.
+pub async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    if socket.send(Message::Close(Some(frame))).await.is_ok() {
+        let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async {
+            while let Some(Ok(_)) = socket.recv().await {}
+        })
+        .await;
+    }
+}
+
+/// Serves an authenticated socket until either side closes it.
+pub async fn serve(mut socket: WebSocket, state: AppState, session_id: String) {
+    let _open = state.metrics.connection();
+    let mut conn = Connection {
+        state,
+        session_id,
+        entries: Vec::new(),
+        running: None,
+        out_tx: None,
+        out_rx: None,
+        drain_deadline: None,
+        grace_over: false,
+    };
+    conn.run(&mut socket).await;
+}
+
+async fn next_out(rx: &mut Option<mpsc::Receiver<Utf8Bytes>>) -> Option<Utf8Bytes> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_done(
+    running: &mut Option<FuturesUnordered<BoxFuture<'static, String>>>,
+) -> Option<String> {
+    match running {
+        Some(running) if !running.is_empty() => running.next().await,
+        _ => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn is_too_large(error: axum::Error) -> bool {
+    match error.into_inner().downcast::<tungstenite::Error>() {
+        Ok(e) => matches!(*e, tungstenite::Error::Capacity(_)),
+        Err(_) => false,
+    }
+}
+
+impl Connection {
+    async fn run(&mut self, socket: &mut WebSocket) {
+        let shutdown = self.state.shutdown.clone();
+        if shutdown.is_cancelled() {
+            close(socket, close_code::RESTART, "server restarting").await;
+            return;
+        }
+        loop {
+            let draining = self.drain_deadline.is_some();
+            let event = tokio::select! {
+                biased;
+                _ = shutdown.cancelled(), if !draining => Event::Shutdown,
+                Some(frame) = next_out(&mut self.out_rx) => Event::Out(frame),
+                Some(id) = next_done(&mut self.running) => Event::Done(id),
+                _ = sleep_until(self.drain_deadline), if draining && !self.grace_over => Event::GraceOver,
+                msg = socket.recv() => Event::Client(msg),
+            };
+            let flow = match event {
+                Event::Shutdown => self.on_shutdown(socket).await,
+                Event::Out(frame) => send_text(socket, frame).await,
+                Event::Done(id) => self.on_done(socket, &id).await,
+                Event::GraceOver => self.on_grace_over(),
+                Event::Client(msg) => self.on_client(socket, msg).await,
+            };
+            if let Flow::Stop = flow {
+                return;
+            }
+        }
+    }
+
+    fn busy(&self) -> bool {
+        self.running.as_ref().is_some_and(|r| !r.is_empty())
+    }
+
+    async fn on_shutdown(&mut self, socket: &mut WebSocket) -> Flow {
+        self.drain_deadline = Some(Instant::now() + self.state.config.shutdown_grace);
+        if let Flow::Stop = self
+            .send_error(socket, ErrorCode::ServerRestarting, None, None)
+            .await
+        {
+            return Flow::Stop;
+        }
+        if !self.busy() {
+            close(socket, close_code::RESTART, "server restarting").await;
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+
+    fn on_grace_over(&mut self) -> Flow {
+        self.grace_over = true;
+        for entry in &mut self.entries {
+            if let Some(stop) = entry.stop.take() {
+                let _ = stop.send(ErrorCode::ServerRestarting);
+            }
+        }
+        Flow::Continue
+    }
+
+    async fn on_done(&mut self, socket: &mut WebSocket, message_id: &str) -> Flow {
+        self.entries.retain(|e| e.message_id != message_id);
+        if self.drain_deadline.is_some() && !self.busy() {
+            // Flush what the finished generations left in the outbox, then close.
+            if let Some(rx) = &mut self.out_rx {
+                while let Ok(frame) = rx.try_recv() {
+                    if let Flow::Stop = send_text(socket, frame).await {
+                        return Flow::Stop;
+                    }
+                }
+            }
+            close(socket, close_code::RESTART, "server restarting").await;
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+
+    async fn on_client(
+        &mut self,
+        socket: &mut WebSocket,
+        msg: Option<Result<Message, axum::Error>>,
+    ) -> Flow {
+        match msg {
+            None => Flow::Stop,
+            Some(Err(error)) => {
+                if is_too_large(error) {
+                    tracing::info!(session_id = %self.session_id, "client frame over the size limit; closing with 1009");
+                    self.state.metrics.error(ErrorCode::MessageTooLarge);
+                    close(socket, close_code::SIZE, "message too large").await;
+                }
+                Flow::Stop
+            }
+            Some(Ok(Message::Text(text))) => self.on_text(socket, text.as_str()).await,
+            Some(Ok(Message::Binary(_))) => {
+                self.send_error(socket, ErrorCode::BadFrame, None, None)
+                    .await
+            }
+            Some(Ok(Message::Close(_))) => {
+                // Stop generating now; the next read flushes the close reply and ends the loop.
+                self.running = None;
+                self.entries.clear();
+                Flow::Continue
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
+        }
+    }
+
+    async fn on_text(&mut self, socket: &mut WebSocket, text: &str) -> Flow {
+        match protocol::decode(text) {
+            Err(error) => {
+                tracing::debug!(session_id = %self.session_id, %error, "rejected client frame");
+                self.send_error(socket, error.code(), None, None).await
+            }
+            Ok(ClientFrame::Ping(data)) => {
+                send_text(socket, ServerFrame::Pong(&data).to_json().into()).await
+            }
+            Ok(ClientFrame::ChatMessage(request)) => self.start(socket, request).await,
+            Ok(ClientFrame::Cancel { message_id }) => {
+                self.cancel(&message_id);
+                Flow::Continue
+            }
+        }
+    }
+
+    fn cancel(&mut self, id: &str) {
+        let found = self
+            .entries
+            .iter_mut()
+            .find(|e| e.message_id == id || e.client_message_id.as_deref() == Some(id));
+        match found.and_then(|e| e.stop.take()) {
+            Some(stop) => {
+                tracing::info!(session_id = %self.session_id, message_id = %id, "generation cancelled by the client");
+                let _ = stop.send(ErrorCode::Cancelled);
+            }
+            // Already finished (or never existed): cancelling is idempotent.
+            None => {
+                tracing::debug!(session_id = %self.session_id, message_id = %id, "cancel for no running generation")
+            }
+        }
+    }
+
+    async fn start(&mut self, socket: &mut WebSocket, request: ChatRequest) -> Flow {
+        let started = Instant::now();
+        let state = self.state.clone();
+        let client_id = request.client_message_id.as_deref();
+        let refuse = if self.drain_deadline.is_some() {
+            Some(ErrorCode::ServerRestarting)
+        } else if request.message.chars().count() > state.config.max_message_chars {
+            Some(ErrorCode::MessageTooLarge)
+        } else if self.entries.len() >= state.config.max_generations_per_socket {
+            Some(ErrorCode::RateLimited)
+        } else {
+            None
+        };
+        if let Some(code) = refuse {
+            return self.send_error(socket, code, None, client_id).await;
+        }
+        let conversation_id = request
+            .conversation_id
+            .clone()
+            .unwrap_or_else(|| new_id("conv"));
+        let key = ConversationKey {
+            session_id: self.session_id.clone(),
+            conversation_id: conversation_id.clone(),
+        };
+        let Ok((turn, history)) = state.store.begin(key) else {
+            return self
+                .send_error(socket, ErrorCode::Busy, None, client_id)
+                .await;
+        };
+        let Ok(permit) = state.upstream_slots.clone().try_acquire_owned() else {
+            drop(turn);
+            tracing::warn!(
+                max = state.config.max_upstream,
+                "RELAY_MAX_UPSTREAM reached; refusing a generation"
+            );
+            return self
+                .send_error(socket, ErrorCode::RateLimited, None, client_id)
+                .await;
+        };
+        let message_id = new_id("msg");
+        tracing::info!(session_id = %self.session_id, %conversation_id, %message_id, history = history.len(), "generation started");
+        let (stop_tx, stop_rx) = oneshot::channel();
+        if self.out_tx.is_none() {
+            let (tx, rx) = mpsc::channel(OUTBOX_FRAMES);
+            self.out_tx = Some(tx);
+            self.out_rx = Some(rx);
+        }
+        let Some(out) = self.out_tx.clone() else {
+            return Flow::Stop;
+        };
+        self.entries.push(Entry {
+            message_id: message_id.clone(),
+            client_message_id: request.client_message_id.clone(),
+            stop: Some(stop_tx),
+        });
+        let job = Job {
+            message_id,
+            conversation_id,
+            client_message_id: request.client_message_id,
+            user: request.message,
+            history,
+            turn,
+            permit,
+            started,
+        };
+        let generation = generation::run(
+            job,
+            state.provider.clone(),
+            state.metrics.clone(),
+            out,
+            stop_rx,
+        );
+        self.running
+            .get_or_insert_with(FuturesUnordered::new)
+            .push(Box::pin(generation));
+        Flow::Continue
+    }
+
+    async fn send_error(
+        &mut self,
+        socket: &mut WebSocket,
+        code: ErrorCode,
+        message_id: Option<&str>,
+        client_message_id: Option<&str>,
+    ) -> Flow {
+        self.state.metrics.error(code);
+        let frame = ServerFrame::error_for(code, message_id, client_message_id).to_json();
+        send_text(socket, frame.into()).await
+    }
+}
+
+async fn send_text(socket: &mut WebSocket, frame: Utf8Bytes) -> Flow {
+    match socket.send(Message::Text(frame)).await {
+        Ok(()) => Flow::Continue,
+        Err(_) => Flow::Stop,
+    }
+}

@@ -1,0 +1,119 @@
+//! chatwire relay: a small, careful server between browsers speaking the chatwire WebSocket
+//! protocol (`PROTOCOL.md`) and an OpenAI-compatible streaming API (DeepSeek by default).
+//!
+//! [`app`] builds the router; [`run`] serves it on a listener until a shutdown signal, then
+//! drains: sockets get `server_restarting`, in-flight replies may finish within the grace
+//! period, and sockets close with 1012. `main.rs` only parses configuration, sets up tracing,
+//! binds and calls [`run`].
+
+pub mod access_log;
+pub mod auth;
+pub mod backoff;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod generation;
+pub mod history;
+pub mod ids;
+pub mod metrics;
+pub mod ops;
+pub mod protocol;
+pub mod provider;
+pub mod redact;
+pub mod state;
+pub mod web;
+pub mod ws;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use config::{Cli, Config, ConfigError};
+pub use state::AppState;
+
+/// How long [`run`] waits for sockets beyond the grace period before returning anyway.
+const CLOSE_SLACK: Duration = Duration::from_secs(3);
+
+/// The relay's routes: the chat socket, health, metrics, `/pkg/` and the demo.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/ws/chat/{session_id}/", get(ws::upgrade))
+        .route("/ws/chat/{session_id}", get(ws::upgrade))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .nest_service("/pkg", web::pkg_service(&state))
+        .fallback(web::demo)
+        .layer(axum::middleware::from_fn(access_log::log_requests))
+        .with_state(state)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` resolves, then shuts down gracefully.
+///
+/// Logs `chatwire relay listening on http://ADDR` with the bound address (so port 0 works).
+pub async fn run<F>(listener: TcpListener, state: AppState, shutdown: F) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let addr = listener.local_addr()?;
+    let config = &state.config;
+    match state.provider.kind() {
+        "offline" => {
+            tracing::info!("no DEEPSEEK_API_KEY: replies come from the offline demo provider")
+        }
+        _ => {
+            tracing::info!(base_url = %config.upstream.base_url, model = %state.provider.model(), "streaming replies from an OpenAI-compatible API")
+        }
+    }
+    if config.dev_mode() {
+        tracing::info!(
+            "no RELAY_TOKENS: dev mode, any non-empty token is accepted (loopback only)"
+        );
+    }
+    tracing::info!("chatwire relay listening on http://{addr}");
+    let token = state.shutdown.clone();
+    let grace = config.shutdown_grace;
+    axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!(
+                ?grace,
+                "shutting down: no new connections; draining sockets"
+            );
+            token.cancel();
+        })
+        .await?;
+    state.sockets.close();
+    if tokio::time::timeout(grace + CLOSE_SLACK, state.sockets.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some sockets did not close in time");
+    }
+    tracing::info!("chatwire relay stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

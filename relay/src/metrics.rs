@@ -1,0 +1,219 @@
+//! Process-wide counters rendered as Prometheus text at `GET /metrics`.
+//!
+//! Plain atomics rather than a metrics crate: a handful of series, no labels beyond the error
+//! code, and nothing allocated per connection.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::ErrorCode;
+
+/// Upper bounds (seconds) of the time-to-first-token histogram buckets.
+const TTFT_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+/// The relay's counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    connections_open: AtomicU64,
+    connections_total: AtomicU64,
+    streams_active: AtomicU64,
+    generations_total: AtomicU64,
+    tokens_relayed: AtomicU64,
+    reasoning_tokens_relayed: AtomicU64,
+    upstream_retries: AtomicU64,
+    errors: [AtomicU64; ErrorCode::ALL.len()],
+    ttft_buckets: [AtomicU64; TTFT_BUCKETS.len()],
+    ttft_count: AtomicU64,
+    ttft_sum_micros: AtomicU64,
+}
+
+/// Decrements a gauge when dropped, so early returns and cancellation cannot leak it.
+pub struct GaugeGuard {
+    metrics: Arc<Metrics>,
+    connection: bool,
+}
+
+impl Drop for GaugeGuard {
+    fn drop(&mut self) {
+        let gauge = if self.connection {
+            &self.metrics.connections_open
+        } else {
+            &self.metrics.streams_active
+        };
+        gauge.fetch_sub(1, Relaxed);
+    }
+}
+
+impl Metrics {
+    /// Counts an open socket until the guard drops.
+    pub fn connection(self: &Arc<Self>) -> GaugeGuard {
+        self.connections_total.fetch_add(1, Relaxed);
+        self.connections_open.fetch_add(1, Relaxed);
+        GaugeGuard {
+            metrics: Arc::clone(self),
+            connection: true,
+        }
+    }
+
+    /// Counts an active generation until the guard drops.
+    pub fn stream(self: &Arc<Self>) -> GaugeGuard {
+        self.generations_total.fetch_add(1, Relaxed);
+        self.streams_active.fetch_add(1, Relaxed);
+        GaugeGuard {
+            metrics: Arc::clone(self),
+            connection: false,
+        }
+    }
+
+    /// Open sockets right now.
+    pub fn connections_open(&self) -> u64 {
+        self.connections_open.load(Relaxed)
+    }
+
+    /// Generations in flight right now.
+    pub fn streams_active(&self) -> u64 {
+        self.streams_active.load(Relaxed)
+    }
+
+    /// One answer token sent to a client.
+    pub fn token(&self) {
+        self.tokens_relayed.fetch_add(1, Relaxed);
+    }
+
+    /// One reasoning token sent to a client.
+    pub fn reasoning_token(&self) {
+        self.reasoning_tokens_relayed.fetch_add(1, Relaxed);
+    }
+
+    /// One upstream retry.
+    pub fn retry(&self) {
+        self.upstream_retries.fetch_add(1, Relaxed);
+    }
+
+    /// One error frame sent with `code`.
+    pub fn error(&self, code: ErrorCode) {
+        self.errors[code.index()].fetch_add(1, Relaxed);
+    }
+
+    /// The time from a chat message to its first token.
+    pub fn first_token(&self, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        for (bucket, bound) in self.ttft_buckets.iter().zip(TTFT_BUCKETS) {
+            if secs <= bound {
+                bucket.fetch_add(1, Relaxed);
+            }
+        }
+        self.ttft_count.fetch_add(1, Relaxed);
+        self.ttft_sum_micros
+            .fetch_add(elapsed.as_micros().min(u64::MAX as u128) as u64, Relaxed);
+    }
+
+    /// The Prometheus text exposition of every series.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        let mut series = |name: &str, kind: &str, help: &str, value: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        };
+        series(
+            "chatwire_connections_open",
+            "gauge",
+            "Open WebSocket connections.",
+            self.connections_open.load(Relaxed),
+        );
+        series(
+            "chatwire_connections_total",
+            "counter",
+            "WebSocket connections accepted.",
+            self.connections_total.load(Relaxed),
+        );
+        series(
+            "chatwire_streams_active",
+            "gauge",
+            "Generations in flight.",
+            self.streams_active.load(Relaxed),
+        );
+        series(
+            "chatwire_generations_total",
+            "counter",
+            "Generations started.",
+            self.generations_total.load(Relaxed),
+        );
+        series(
+            "chatwire_tokens_relayed_total",
+            "counter",
+            "Answer tokens sent to clients.",
+            self.tokens_relayed.load(Relaxed),
+        );
+        series(
+            "chatwire_reasoning_tokens_relayed_total",
+            "counter",
+            "Reasoning tokens sent to clients.",
+            self.reasoning_tokens_relayed.load(Relaxed),
+        );
+        series(
+            "chatwire_upstream_retries_total",
+            "counter",
+            "Upstream requests retried before the first token.",
+            self.upstream_retries.load(Relaxed),
+        );
+        let _ = writeln!(out, "# HELP chatwire_errors_total Error frames sent, by code.\n# TYPE chatwire_errors_total counter");
+        for code in ErrorCode::ALL {
+            let _ = writeln!(
+                out,
+                "chatwire_errors_total{{code=\"{code}\"}} {}",
+                self.errors[code.index()].load(Relaxed)
+            );
+        }
+        let _ = writeln!(out, "# HELP chatwire_time_to_first_token_seconds Time from chat message to first token.\n# TYPE chatwire_time_to_first_token_seconds histogram");
+        for (bucket, bound) in self.ttft_buckets.iter().zip(TTFT_BUCKETS) {
+            let _ = writeln!(
+                out,
+                "chatwire_time_to_first_token_seconds_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Relaxed)
+            );
+        }
+        let count = self.ttft_count.load(Relaxed);
+        let _ = writeln!(
+            out,
+            "chatwire_time_to_first_token_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            out,
+            "chatwire_time_to_first_token_seconds_sum {}",
+            self.ttft_sum_micros.load(Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "chatwire_time_to_first_token_seconds_count {count}");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_counts_errors_and_histogram_buckets() {
+        let m = Arc::new(Metrics::default());
+        m.error(ErrorCode::Busy);
+        m.first_token(Duration::from_millis(200));
+        {
+            let _c = m.connection();
+            assert_eq!(m.connections_open(), 1);
+        }
+        let text = m.render();
+        assert!(
+            text.contains("chatwire_errors_total{code=\"busy\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("chatwire_time_to_first_token_seconds_bucket{le=\"0.1\"} 0"));
+        assert!(text.contains("chatwire_time_to_first_token_seconds_bucket{le=\"0.25\"} 1"));
+        assert!(text.contains("chatwire_time_to_first_token_seconds_count 1"));
+        assert!(text.contains("chatwire_connections_open 0"));
+        assert!(text.contains("chatwire_connections_total 1"));
+    }
+}

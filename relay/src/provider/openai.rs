@@ -1,0 +1,486 @@
+//! The OpenAI-compatible streaming client (DeepSeek by default).
+//!
+//! One generation is `POST {base}/chat/completions` with `stream: true` and
+//! `stream_options.include_usage`. Failures map to typed [`GenerationError`]s; 429, 5xx and
+//! connection failures are retried with jittered backoff, but only while no token has reached
+//! the client (a retry after that would repeat text). Three clocks bound a reply: the connect
+//! timeout, the first-token deadline and the idle gap between chunks (any bytes, including
+//! `: keep-alive` comments, count as life). Upstream error bodies are logged redacted and
+//! never forwarded.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::time::{Instant, Sleep};
+
+use super::sse::{self, SseData};
+use super::{models, Prompt, Reply};
+use crate::backoff::Backoff;
+use crate::config::UpstreamConfig;
+use crate::error::GenerationError;
+use crate::generation::Emitter;
+use crate::metrics::Metrics;
+use crate::redact::Redactor;
+
+/// Most bytes of an upstream error body read for the log.
+const ERROR_BODY_LIMIT: usize = 4096;
+
+/// A configured OpenAI-compatible upstream.
+#[derive(Clone)]
+pub struct OpenAiProvider {
+    client: reqwest::Client,
+    config: UpstreamConfig,
+    api_key: Arc<str>,
+    model: Arc<str>,
+    redactor: Redactor,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for OpenAiProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiProvider")
+            .field("base_url", &self.config.base_url)
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failed attempt and whether another attempt may help.
+struct Failure {
+    error: GenerationError,
+    retryable: bool,
+    retry_after: Option<Duration>,
+}
+
+impl Failure {
+    fn fatal(error: GenerationError) -> Failure {
+        Failure {
+            error,
+            retryable: false,
+            retry_after: None,
+        }
+    }
+
+    fn transient(error: GenerationError) -> Failure {
+        Failure {
+            error,
+            retryable: true,
+            retry_after: None,
+        }
+    }
+}
+
+/// Why reading the upstream body stopped.
+#[derive(Debug, thiserror::Error)]
+enum BodyError {
+    #[error("no data from upstream for {0:?}")]
+    Idle(Duration),
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// Yields [`BodyError::Idle`] when the inner stream stays silent for longer than `idle`.
+struct IdleTimeout<S> {
+    inner: S,
+    idle: Duration,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl<S> IdleTimeout<S> {
+    fn new(inner: S, idle: Duration) -> Self {
+        IdleTimeout {
+            inner,
+            idle,
+            sleep: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+}
+
+impl<S> Stream for IdleTimeout<S>
+where
+    S: Stream<Item = reqwest::Result<Bytes>> + Unpin,
+{
+    type Item = Result<Bytes, BodyError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.inner.poll_next_unpin(cx) {
+            Poll::Ready(item) => {
+                let idle = self.idle;
+                self.sleep.as_mut().reset(Instant::now() + idle);
+                Poll::Ready(
+                    item.map(|r| r.map_err(|e| BodyError::Transport(e.without_url().to_string()))),
+                )
+            }
+            Poll::Pending => match self.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(BodyError::Idle(self.idle)))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl OpenAiProvider {
+    /// Builds the client and settles the model (configured, discovered, or the fallback).
+    pub async fn start(config: &UpstreamConfig, redactor: Redactor, metrics: Arc<Metrics>) -> Self {
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .tcp_nodelay(true)
+            .user_agent(concat!("chatwire-relay/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        let api_key: Arc<str> = config.api_key.clone().unwrap_or_default().into();
+        let model = match &config.model {
+            Some(model) => model.clone(),
+            None => {
+                match models::list(
+                    &client,
+                    &config.base_url,
+                    &api_key,
+                    config.first_token_timeout.min(Duration::from_secs(15)),
+                )
+                .await
+                {
+                    Ok(ids) if !ids.is_empty() => {
+                        tracing::info!(model = %ids[0], available = ?ids, "DEEPSEEK_MODEL unset; using the first model upstream lists");
+                        ids[0].clone()
+                    }
+                    Ok(_) => {
+                        tracing::warn!(
+                            fallback = models::FALLBACK_MODEL,
+                            "upstream listed no models; using the fallback"
+                        );
+                        models::FALLBACK_MODEL.to_owned()
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %redactor.redact(&e), fallback = models::FALLBACK_MODEL, "model discovery failed; using the fallback");
+                        models::FALLBACK_MODEL.to_owned()
+                    }
+                }
+            }
+        };
+        OpenAiProvider {
+            client,
+            config: config.clone(),
+            api_key,
+            model: model.into(),
+            redactor,
+            metrics,
+        }
+    }
+
+    /// The model id sent upstream.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn request_body(&self, prompt: &Prompt) -> Bytes {
+        let mut messages: Vec<serde_json::Value> = prompt
+            .history
+            .iter()
+            .map(|t| json!({"role": t.role.as_str(), "content": t.content}))
+            .collect();
+        messages.push(json!({"role": "user", "content": prompt.user}));
+        let body = json!({
+            "model": &*self.model,
+            "messages": messages,
+            "stream": true,
+            "stream_options": {"include_usage": true},
+        });
+        Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+    }
+
+    /// Streams the reply, retrying transient failures before the first token.
+    pub async fn generate(
+        &self,
+        prompt: &Prompt,
+        emitter: &mut Emitter,
+    ) -> Result<Reply, GenerationError> {
+        let body = self.request_body(prompt);
+        let first_token_deadline = Instant::now() + self.config.first_token_timeout;
+        let backoff = Backoff {
+            base: self.config.backoff_base,
+            max: self.config.backoff_max,
+        };
+        let mut attempt = 0;
+        loop {
+            let failure = match self
+                .attempt(body.clone(), emitter, first_token_deadline)
+                .await
+            {
+                Ok(reply) => return Ok(reply),
+                Err(failure) => failure,
+            };
+            attempt += 1;
+            let delay = backoff.delay_for(attempt - 1, failure.retry_after);
+            let may_retry = failure.retryable
+                && !emitter.emitted_any()
+                && attempt < self.config.max_attempts
+                && Instant::now() + delay < first_token_deadline;
+            if !may_retry {
+                return Err(failure.error);
+            }
+            self.metrics.retry();
+            tracing::warn!(attempt, ?delay, error = %failure.error, "upstream attempt failed before the first token; retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        body: Bytes,
+        emitter: &mut Emitter,
+        first_token_deadline: Instant,
+    ) -> Result<Reply, Failure> {
+        let request = self
+            .client
+            .post(format!("{}/chat/completions", self.config.base_url))
+            .bearer_auth(&*self.api_key)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .body(body)
+            .send();
+        let response = match tokio::time::timeout_at(first_token_deadline, request).await {
+            Err(_) => {
+                return Err(Failure::fatal(GenerationError::Stalled(
+                    "no response before the first-token timeout",
+                )))
+            }
+            Ok(Err(e)) => {
+                let detail = self.redactor.redact(&e.without_url().to_string());
+                return Err(Failure::transient(GenerationError::Unavailable(format!(
+                    "request failed: {detail}"
+                ))));
+            }
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status();
+        if !status.is_success() {
+            return Err(self.status_failure(response).await);
+        }
+        let is_json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        if is_json {
+            return self.whole_reply(response, first_token_deadline).await;
+        }
+        self.stream_reply(response, emitter, first_token_deadline)
+            .await
+    }
+
+    async fn whole_reply(
+        &self,
+        response: reqwest::Response,
+        deadline: Instant,
+    ) -> Result<Reply, Failure> {
+        let body = match tokio::time::timeout_at(deadline, response.bytes()).await {
+            Err(_) => {
+                return Err(Failure::fatal(GenerationError::Stalled(
+                    "non-streamed body not received in time",
+                )))
+            }
+            Ok(Err(e)) => {
+                return Err(Failure::transient(GenerationError::Unavailable(
+                    e.without_url().to_string(),
+                )))
+            }
+            Ok(Ok(body)) => body,
+        };
+        match sse::parse_whole(&body) {
+            Ok(chunk) if chunk.content.is_some() => Ok(Reply::Whole {
+                content: chunk.content.unwrap_or_default(),
+            }),
+            _ => {
+                let shown =
+                    String::from_utf8_lossy(&body[..body.len().min(ERROR_BODY_LIMIT)]).into_owned();
+                tracing::warn!(body = %self.redactor.redact(&shown), "upstream sent a JSON body without an answer");
+                Err(Failure::transient(GenerationError::Unavailable(
+                    "JSON body without an answer".into(),
+                )))
+            }
+        }
+    }
+
+    async fn stream_reply(
+        &self,
+        response: reqwest::Response,
+        emitter: &mut Emitter,
+        first_token_deadline: Instant,
+    ) -> Result<Reply, Failure> {
+        let bytes = IdleTimeout::new(response.bytes_stream(), self.config.idle_timeout);
+        let mut events = std::pin::pin!(sse::events(bytes));
+        let mut finish_reason: Option<String> = None;
+        let mut usage = None;
+        loop {
+            let next = if emitter.emitted_any() {
+                events.next().await
+            } else {
+                match tokio::time::timeout_at(first_token_deadline, events.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        return Err(Failure::fatal(GenerationError::Stalled(
+                            "no first token before the first-token timeout",
+                        )))
+                    }
+                }
+            };
+            let event = match next {
+                None => break,
+                Some(Ok(event)) => event,
+                Some(Err(eventsource_stream::EventStreamError::Transport(BodyError::Idle(
+                    idle,
+                )))) => {
+                    if finish_reason.is_some() {
+                        // The answer is complete; only the usage chunk or [DONE] went missing.
+                        break;
+                    }
+                    tracing::warn!(?idle, "upstream stalled");
+                    return Err(Failure::fatal(GenerationError::Stalled(
+                        "no data within the idle timeout",
+                    )));
+                }
+                Some(Err(e)) => {
+                    let detail = self.redactor.redact(&e.to_string());
+                    if finish_reason.is_some() {
+                        tracing::debug!(error = %detail, "upstream body ended uncleanly after finish_reason");
+                        break;
+                    }
+                    tracing::warn!(error = %detail, "upstream stream broke");
+                    return Err(Failure::transient(GenerationError::Unavailable(format!(
+                        "stream broke: {detail}"
+                    ))));
+                }
+            };
+            match sse::parse_data(&event.data) {
+                Ok(SseData::Done) => {
+                    return Ok(Reply::Streamed {
+                        finish_reason: finish_reason.unwrap_or_else(|| "stop".to_owned()),
+                        usage,
+                    })
+                }
+                Ok(SseData::Chunk(chunk)) => {
+                    if let Some(error) = chunk.error {
+                        tracing::warn!(error = %self.redactor.redact(&error.to_string()), "upstream sent an in-stream error");
+                        return Err(Failure::transient(GenerationError::Unavailable(
+                            "in-stream error".into(),
+                        )));
+                    }
+                    if let Some(reasoning) = &chunk.reasoning {
+                        emitter.reasoning(reasoning).await;
+                    }
+                    if let Some(content) = &chunk.content {
+                        emitter.answer(content).await;
+                    }
+                    if chunk.usage.is_some() {
+                        usage = chunk.usage;
+                    }
+                    if chunk.finish_reason.is_some() {
+                        finish_reason = chunk.finish_reason;
+                    }
+                }
+                Err(e) => {
+                    let shown: String = event.data.chars().take(200).collect();
+                    tracing::warn!(error = %e, data = %self.redactor.redact(&shown), "skipping undecodable upstream event");
+                }
+            }
+        }
+        match finish_reason {
+            Some(finish_reason) => Ok(Reply::Streamed {
+                finish_reason,
+                usage,
+            }),
+            None => Err(Failure::transient(GenerationError::Unavailable(
+                "stream ended without finish_reason or [DONE]".into(),
+            ))),
+        }
+    }
+
+    async fn status_failure(&self, response: reqwest::Response) -> Failure {
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = read_limited(response, self.config.idle_timeout).await;
+        let body = self.redactor.redact(&body);
+        tracing::warn!(status = status.as_u16(), body = %body, "upstream answered with an error");
+        let model_missing = {
+            let lower = body.to_ascii_lowercase();
+            lower.contains("model")
+                && (lower.contains("not exist")
+                    || lower.contains("not found")
+                    || lower.contains("does not exist")
+                    || lower.contains("model_not_found"))
+        };
+        let code = status.as_u16();
+        if code == 404 || (matches!(code, 400 | 422) && model_missing) {
+            self.log_available_models().await;
+            return Failure::fatal(GenerationError::ModelNotFound);
+        }
+        match status {
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
+                Failure::fatal(GenerationError::BadRequest { status: code })
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                Failure::fatal(GenerationError::Auth { status: code })
+            }
+            StatusCode::PAYMENT_REQUIRED => Failure::fatal(GenerationError::Quota),
+            StatusCode::TOO_MANY_REQUESTS => Failure {
+                error: GenerationError::RateLimited,
+                retryable: true,
+                retry_after,
+            },
+            StatusCode::INTERNAL_SERVER_ERROR
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT => {
+                Failure::transient(GenerationError::Unavailable(format!("HTTP {code}")))
+            }
+            _ => Failure::fatal(GenerationError::Unavailable(format!("HTTP {code}"))),
+        }
+    }
+
+    async fn log_available_models(&self) {
+        match models::list(
+            &self.client,
+            &self.config.base_url,
+            &self.api_key,
+            Duration::from_secs(5),
+        )
+        .await
+        {
+            Ok(ids) => {
+                tracing::error!(model = %self.model, available = ?ids, "upstream does not know the configured model; set DEEPSEEK_MODEL to one of the available ids")
+            }
+            Err(e) => {
+                tracing::error!(model = %self.model, error = %self.redactor.redact(&e), "upstream does not know the configured model, and listing models failed")
+            }
+        }
+    }
+}
+
+/// Reads at most [`ERROR_BODY_LIMIT`] bytes of a body, giving up after `timeout`.
+async fn read_limited(response: reqwest::Response, timeout: Duration) -> String {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    let read = async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            body.extend_from_slice(&chunk[..chunk.len().min(ERROR_BODY_LIMIT - body.len())]);
+            if body.len() >= ERROR_BODY_LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(timeout, read).await;
+    String::from_utf8_lossy(&body).into_owned()
+}

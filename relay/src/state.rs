@@ -1,0 +1,77 @@
+//! The state shared by every request and connection.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::history::ConversationStore;
+use crate::metrics::Metrics;
+use crate::provider::Provider;
+use crate::redact::Redactor;
+
+/// Cheap to clone; derefs to [`Shared`].
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+/// What every connection shares.
+pub struct Shared {
+    /// The validated configuration.
+    pub config: Config,
+    /// Where replies come from.
+    pub provider: Provider,
+    /// Conversation memory (and the one-generation-per-conversation rule).
+    pub store: ConversationStore,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The global cap on concurrent upstream requests (`RELAY_MAX_UPSTREAM`).
+    pub upstream_slots: Arc<Semaphore>,
+    /// Cancelled when the relay starts shutting down.
+    pub shutdown: CancellationToken,
+    /// Tracks open sockets so shutdown can wait for them.
+    pub sockets: TaskTracker,
+    /// Masks secrets in log output.
+    pub redactor: Redactor,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.inner
+    }
+}
+
+impl AppState {
+    /// Builds the state; with an API key and no model this asks upstream for its models.
+    pub async fn new(config: Config) -> AppState {
+        let redactor = Redactor::new(
+            config.upstream.api_key.iter().cloned().chain(
+                config
+                    .tokens
+                    .secrets()
+                    .map(|t| String::from_utf8_lossy(t).into_owned()),
+            ),
+        );
+        let metrics = Arc::new(Metrics::default());
+        let provider =
+            Provider::start(&config.upstream, redactor.clone(), Arc::clone(&metrics)).await;
+        AppState {
+            inner: Arc::new(Shared {
+                store: ConversationStore::new(config.history),
+                upstream_slots: Arc::new(Semaphore::new(config.max_upstream)),
+                provider,
+                metrics,
+                shutdown: CancellationToken::new(),
+                sockets: TaskTracker::new(),
+                redactor,
+                config,
+            }),
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests of the relay over real sockets: the relay bound to 127.0.0.1:0, a fake
+//! OpenAI-compatible upstream serving real SSE over HTTP/1.1, and a tokio-tungstenite client.
+
+mod support;
+mod upstream;
+
+mod auth;
+mod errors;
+mod http;
+mod lifecycle;
+mod logs;
+mod protocol;
+mod streaming;
