@@ -192,6 +192,38 @@ describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
     })();
   });
 
+  test("reasoning is shown while the model thinks; a failed generation shows an inline error", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat());
+      const { page } = chat;
+      await waitForStatus(page, "open");
+
+      const thoughts = tokenize("The user greets me, so I should greet back briefly.");
+      upstream.next({ reasoning: thoughts, tokens: tokenize("Hello there!"), delayMs: 60 });
+      await sendText(page, "Hi");
+      await page.waitForFunction(
+        () => (document.querySelector("[data-testid=reasoning]")?.textContent ?? "").includes("greet back"),
+        null,
+        { timeout: 10_000 },
+      );
+      const replies = page.locator("[data-testid=message][data-role=assistant]");
+      await replies.first().waitFor({ timeout: 10_000 });
+      assert.equal(await lastMessage(page, "assistant"), "Hello there!", "reasoning is kept out of the answer");
+
+      // The upstream refuses the request: the relay reports it and the page shows it in line.
+      upstream.next({ tokens: [], status: 400 });
+      await sendText(page, "Trigger a failure");
+      const err = page.locator("[data-testid=message][data-role=error]");
+      await err.waitFor({ timeout: 10_000 });
+      assert.match(await err.getByTestId("message-content").innerText(), /refused the request/);
+      assert.equal(await page.getByTestId("streaming").count(), 0);
+      assert.equal(await page.getByTestId("status").getAttribute("data-state"), "open");
+      assert.equal(await page.getByTestId("input").isEnabled(), true, "the page can send again");
+      await chat.context.close();
+    })();
+  });
+
   test("relay killed and restarted on the same port: reconnecting, then connected, and chat works", async () => {
     const ctx = {};
     await withDiagnostics(ctx, async () => {

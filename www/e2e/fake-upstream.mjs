@@ -14,6 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
  * @property {number} [firstDelayMs] pause before the first chunk (default delayMs)
  * @property {string} [finishReason] default "stop"
  * @property {number} [status]   answer with this HTTP status and a JSON error instead of a stream
+ * @property {string[]} [reasoning] `reasoning_content` deltas sent before the tokens (DeepSeek reasoner style)
  * @property {number} [hangAfter] after this many tokens, keep the stream open, silent, until the client aborts
  */
 
@@ -152,6 +153,11 @@ export async function startFakeUpstream(opts = {}) {
     });
     res.write(chunk({ role: "assistant", content: "" }));
     const delay = script.delayMs ?? 40;
+    for (const r of script.reasoning ?? []) {
+      await sleep(delay);
+      if (rec.aborted || res.destroyed) return;
+      res.write(chunk({ content: null, reasoning_content: r }));
+    }
     for (let i = 0; i < script.tokens.length; i++) {
       if (script.hangAfter !== undefined && i >= script.hangAfter) {
         await rec.done; // settled by the `close` handler when the client hangs up

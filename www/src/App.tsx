@@ -234,7 +234,11 @@ function StreamingBubble({ streaming }: { streaming: StreamingMessage }) {
           <span className="who">Assistant</span>
           <span className="typing-label">{waiting ? (streaming.reasoning ? "thinking…" : "is typing…") : "is typing…"}</span>
         </div>
-        {streaming.reasoning && <div className="reasoning">{streaming.reasoning}</div>}
+        {streaming.reasoning && (
+          <div className="reasoning" data-testid="reasoning">
+            {streaming.reasoning}
+          </div>
+        )}
         <div className="bubble">
           {waiting ? (
             <span className="typing" data-testid="typing-indicator" aria-label="Assistant is typing">
