@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
-wasm-pack build --release --target web --out-dir pkg --out-name chatwire . >&2
+wasm-pack build --release --target web --out-dir pkg --out-name chatwire . -- --no-default-features >&2
 node scripts/finish-pkg.mjs

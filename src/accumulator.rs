@@ -3,6 +3,10 @@
 //! The seed app rebuilt the reply from React state inside `onStreamComplete` and read a
 //! stale value; the manager keeps the text itself and hands the full reply over instead.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// Replies in flight at once before the oldest is forgotten (a server that never sends
 /// `stream_complete` must not grow the page's memory without bound).
 const MAX_IN_FLIGHT: usize = 32;

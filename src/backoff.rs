@@ -31,9 +31,13 @@ impl ReconnectPolicy {
     /// `j` the delay is drawn from `[d * (1 - j), d]`, so jitter never makes a client
     /// retry later than the plain schedule says.
     pub fn delay_for(&self, attempt: u32, random: f64) -> f64 {
-        // 2^attempt overflows nothing as f64; the cap keeps the result bounded.
-        let exponential = self.base_delay_ms * 2f64.powi(attempt.min(1023) as i32);
-        let capped = exponential.min(self.max_delay_ms);
+        let mut capped = self.base_delay_ms.min(self.max_delay_ms);
+        for _ in 0..attempt {
+            if capped >= self.max_delay_ms {
+                break;
+            }
+            capped = (capped * 2.0).min(self.max_delay_ms);
+        }
         capped * (1.0 - self.jitter * random.clamp(0.0, 1.0))
     }
 

@@ -1,5 +1,7 @@
 //! The JS callbacks a manager dispatches to, and calling them safely.
 
+use alloc::string::String;
+
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 

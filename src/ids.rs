@@ -1,5 +1,7 @@
 //! Client message ids: short, unique per page, and sortable by creation time.
 
+use alloc::string::String;
+
 /// Builds an id like `c-midc1z40-7-zik0zj` (base-36, as `Number.toString(36)` prints) from the time, a per-page counter and randomness.
 pub fn client_message_id(now_ms: f64, counter: u32, random: f64) -> String {
     let mut id = String::with_capacity(24);

@@ -9,6 +9,10 @@
 //! URLs) are plain Rust in their own modules and are tested natively with `cargo test`;
 //! `manager`, `socket`, `page_life` and `callbacks` are the thin browser adapter.
 
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
 pub mod accumulator;
 pub mod backoff;
 mod callbacks;
@@ -23,9 +27,24 @@ pub mod outbox;
 mod page_life;
 mod socket;
 pub mod state;
+mod timer;
 mod typescript;
 pub mod url;
 
 pub use manager::ChatWebSocketManager;
 #[doc(hidden)]
 pub use socket::live_sockets;
+
+/// The browser package is built without std (`--no-default-features`): std's panic and
+/// formatting machinery was most of the wasm. A panic here is a bug; it traps.
+#[cfg(all(not(feature = "std"), target_arch = "wasm32"))]
+mod no_std_runtime {
+    #[panic_handler]
+    fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+        core::arch::wasm32::unreachable()
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+        lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+}

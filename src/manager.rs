@@ -5,11 +5,13 @@
 //! Every JS callback is called with no `RefCell` borrow held, because a callback may call
 //! back into the manager (`sendMessage`, `disconnect`, …).
 
-use std::cell::RefCell;
-use std::mem;
-use std::rc::{Rc, Weak};
+use alloc::boxed::Box;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::mem;
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Array, Date, Function, Math, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -25,9 +27,17 @@ use crate::outbox::Outbox;
 use crate::page_life::{PageEvent, PageLife};
 use crate::socket::{Socket, SocketHandlers};
 use crate::state::{AfterLoss, ConnectionState, Lifecycle};
+use crate::timer::Timeout;
 use crate::url::{base_for_page, chat_url};
 
 type Shared = Rc<RefCell<Inner>>;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The options object, typed as `ChatWebSocketOptions` for TypeScript.
+    #[wasm_bindgen(typescript_type = "ChatWebSocketOptions")]
+    pub type OptionsBag;
+}
 
 /// Property names looked up on every frame, created once per manager.
 struct Keys {
@@ -85,7 +95,7 @@ impl ChatWebSocketManager {
         #[wasm_bindgen(js_name = sessionId)] session_id: String,
         #[wasm_bindgen(js_name = authToken, unchecked_param_type = "AuthToken")]
         auth_token: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ChatWebSocketOptions | undefined")] options: JsValue,
+        options: Option<OptionsBag>,
     ) -> Result<ChatWebSocketManager, JsValue> {
         if session_id.is_empty() {
             return Err(type_error("chatwire: sessionId must be a non-empty string"));
@@ -95,7 +105,7 @@ impl ChatWebSocketManager {
                 "chatwire: authToken must be a string or a function returning a string or a Promise of one",
             ));
         }
-        let options = read_options(&options)?;
+        let options = read_options(&options.map_or(JsValue::UNDEFINED, Into::into))?;
         let inner = Inner {
             session_id,
             auth_token,
@@ -604,7 +614,7 @@ fn on_lost(shared: &Shared, code: u16) {
         let waiters = match outcome {
             AfterLoss::Reconnect { delay_ms, .. } => {
                 inner.reconnect_due_at = Date::now() + delay_ms;
-                inner.reconnect_timer = Some(Timeout::new(delay_ms as u32, move || {
+                inner.reconnect_timer = Some(Timeout::new(delay_ms, move || {
                     with_shared(&weak, reconnect_now)
                 }));
                 Vec::new()
@@ -637,7 +647,8 @@ fn reconnect_now(shared: &Shared) {
 }
 
 fn heartbeat_timer(weak: Weak<RefCell<Inner>>, after_ms: f64) -> Timeout {
-    Timeout::new(after_ms.ceil() as u32, move || {
+    // +1 ms: a timer that fires a fraction early would only tick again at once.
+    Timeout::new(after_ms + 1.0, move || {
         with_shared(&weak, on_heartbeat_tick)
     })
 }

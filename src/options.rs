@@ -1,5 +1,8 @@
 //! The options bag of `new ChatWebSocketManager(sessionId, token, options)`, validated.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use crate::backoff::ReconnectPolicy;
 
 /// Validated manager options with their defaults.
@@ -113,7 +116,7 @@ impl Options {
             }
         };
         let in_range = match kind {
-            Kind::Count => (0.0..=1e6).contains(&number) && number.fract() == 0.0,
+            Kind::Count => (0.0..=1e6).contains(&number) && number as u32 as f64 == number,
             Kind::Millis => (0.0..=MAX_MS).contains(&number),
             Kind::Fraction => (0.0..=1.0).contains(&number),
             Kind::Text => unreachable!("text options returned above"),

@@ -1,6 +1,6 @@
 //! Frames sent while not connected wait here, in order, until the next open.
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
 
 /// A bounded FIFO of frames waiting for a connection.
 #[derive(Debug)]

@@ -2,6 +2,8 @@
 //!
 //! The listeners are owned here and removed in `Drop`, like gloo's `EventListener`.
 
+use alloc::vec::Vec;
+
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::EventTarget;

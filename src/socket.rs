@@ -4,7 +4,8 @@
 //! closures, so replacing the socket on reconnect never leaks (gloo's `EventListener`
 //! pattern). Nothing here is `forget()`-ed.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use alloc::boxed::Box;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};

@@ -1,5 +1,8 @@
 //! The chat endpoint URL: `{base}/ws/chat/{session_id}/?token={token}`.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use crate::error::ErrorCode;
 
 /// The base URL used when there is no page `location` to derive one from.
@@ -29,9 +32,10 @@ pub fn chat_url(base: &str, session_id: &str, token: &str) -> Result<String, Err
     let (scheme, rest) = split_scheme(base).ok_or(ErrorCode::InvalidUrl)?;
     let rest = rest.trim_end_matches('/');
     let host_len = rest.find('/').unwrap_or(rest.len());
-    let valid_host =
-        host_len > 0 && !rest.contains(['?', '#', ' ']) && !rest[..host_len].contains('@');
-    if !valid_host || session_id.is_empty() {
+    // `get` rather than indexing: nothing here can panic (a panic path costs wasm bytes).
+    let host = rest.get(..host_len).unwrap_or_default();
+    let forbidden = |c: char| matches!(c, '?' | '#' | ' ');
+    if host.is_empty() || host.contains('@') || rest.contains(forbidden) || session_id.is_empty() {
         return Err(ErrorCode::InvalidUrl);
     }
     let mut url = String::with_capacity(base.len() + session_id.len() + token.len() + 24);
@@ -44,6 +48,7 @@ pub fn chat_url(base: &str, session_id: &str, token: &str) -> Result<String, Err
     Ok(url)
 }
 
+/// The WebSocket scheme for `base` and what follows `://`.
 fn split_scheme(base: &str) -> Option<(&'static str, &str)> {
     const SCHEMES: [(&str, &str); 4] = [
         ("ws://", "ws://"),
@@ -52,9 +57,8 @@ fn split_scheme(base: &str) -> Option<(&'static str, &str)> {
         ("https://", "wss://"),
     ];
     SCHEMES.iter().find_map(|(prefix, scheme)| {
-        let head = base.get(..prefix.len())?;
-        head.eq_ignore_ascii_case(prefix)
-            .then(|| (*scheme, &base[prefix.len()..]))
+        let matches = base.get(..prefix.len())?.eq_ignore_ascii_case(prefix);
+        matches.then(|| Some((*scheme, base.get(prefix.len()..)?)))?
     })
 }
 

@@ -68,7 +68,8 @@ fn options(extra: &str) -> JsValue {
 }
 
 fn probe(session: &str, token: JsValue, options: JsValue) -> Probe {
-    let manager = ChatWebSocketManager::new(session.into(), token, options).expect("valid manager");
+    let manager = ChatWebSocketManager::new(session.into(), token, Some(options.unchecked_into()))
+        .expect("valid manager");
     let events: Rc<RefCell<Vec<(&'static str, JsValue)>>> = Rc::default();
     let mut closures = Vec::new();
     for (name, setter) in CALLBACKS {
@@ -221,23 +222,34 @@ async fn invalid_url_rejects_connect_with_a_clear_code() {
 
 #[wasm_bindgen_test]
 fn bad_constructor_arguments_throw_type_errors() {
-    let unknown =
-        ChatWebSocketManager::new("s".into(), "t".into(), json(r#"{"maxReconectAttempts":3}"#));
+    let unknown = ChatWebSocketManager::new(
+        "s".into(),
+        "t".into(),
+        Some(json(r#"{"maxReconectAttempts":3}"#).unchecked_into()),
+    );
     let error = unknown.err().expect("unknown option refused");
     assert!(error.is_instance_of::<js_sys::TypeError>());
     assert!(path(&error, "message").contains("`maxReconectAttempts` is not a known option"));
 
-    let wrong = ChatWebSocketManager::new("s".into(), "t".into(), json(r#"{"baseDelayMs":"20"}"#));
+    let wrong = ChatWebSocketManager::new(
+        "s".into(),
+        "t".into(),
+        Some(json(r#"{"baseDelayMs":"20"}"#).unchecked_into()),
+    );
     assert!(path(&wrong.err().unwrap(), "message").contains("`baseDelayMs` must be a number"));
-    let range = ChatWebSocketManager::new("s".into(), "t".into(), json(r#"{"jitter":2}"#));
+    let range = ChatWebSocketManager::new(
+        "s".into(),
+        "t".into(),
+        Some(json(r#"{"jitter":2}"#).unchecked_into()),
+    );
     assert!(
         path(&range.err().unwrap(), "message").contains("`jitter` must be a number from 0 to 1")
     );
-    let token = ChatWebSocketManager::new("s".into(), JsValue::from(5), JsValue::UNDEFINED);
+    let token = ChatWebSocketManager::new("s".into(), JsValue::from(5), None);
     assert!(token.err().unwrap().is_instance_of::<js_sys::TypeError>());
-    let session = ChatWebSocketManager::new(String::new(), "t".into(), JsValue::UNDEFINED);
+    let session = ChatWebSocketManager::new(String::new(), "t".into(), None);
     assert!(session.is_err());
-    let manager = ChatWebSocketManager::new("s".into(), "t".into(), JsValue::UNDEFINED).unwrap();
+    let manager = ChatWebSocketManager::new("s".into(), "t".into(), None).unwrap();
     assert!(
         manager.set_on_pong(JsValue::from(3)).is_err(),
         "non-function callback refused"

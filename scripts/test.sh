@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Every test chatwire has: lints, native unit and relay integration tests, the wasm package
+# and its size, TypeScript types, browser tests in headless Chromium and Firefox, and the
+# demo's end-to-end tests. Installs what is missing first (scripts/setup.sh test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+logs=$root/target/test-logs
+mkdir -p "$logs"
+step() { printf '\n==> %s\n' "$*"; }
+passed=0
+failed=0
+count() { # log file: add up "N passed; M failed" (cargo, wasm-bindgen-test) and "# pass N" (node --test)
+  local p f
+  p=$(grep -Eo '(ok|FAILED)\. [0-9]+ passed' "$1" | awk '{s+=$2} END {print s+0}')
+  f=$(grep -Eo '[0-9]+ failed' "$1" | awk '{s+=$1} END {print s+0}')
+  p=$((p + $(grep -E '^# pass [0-9]+' "$1" | awk '{s+=$3} END {print s+0}')))
+  f=$((f + $(grep -E '^# fail [0-9]+' "$1" | awk '{s+=$3} END {print s+0}')))
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+step "setup"
+bash scripts/setup.sh test
+export PATH="$root/node_modules/.bin:$PATH"
+export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
+export GECKODRIVER=${GECKODRIVER:-$(command -v geckodriver)}
+
+step "rustfmt and clippy (host and wasm32)"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p chatwire --all-targets --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p chatwire --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
+
+step "native tests (client core, relay)"
+cargo test --workspace 2>&1 | tee "$logs/cargo.log"
+count "$logs/cargo.log"
+
+step "build pkg/ and check its size"
+bash scripts/build-pkg.sh
+node scripts/size.mjs | tee "$logs/size.log"
+
+step "TypeScript: pkg/chatwire.d.ts against tests/typescript/usage.ts"
+tsc -p tests/typescript/tsconfig.json
+
+step "browser tests (wasm-bindgen-test) against the scripted WebSocket server"
+port=${CHATWIRE_TEST_PORT:-18765}
+node tests/server/ws-server.mjs "$port" >"$logs/ws-server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q listening "$logs/ws-server.log" && break; sleep 0.1; done
+export CHATWIRE_TEST_WS="ws://127.0.0.1:$port"
+wasm-pack test --headless --chrome 2>&1 | tee "$logs/chrome.log"
+count "$logs/chrome.log"
+wasm-pack test --headless --firefox 2>&1 | tee "$logs/firefox.log"
+count "$logs/firefox.log"
+kill $server 2>/dev/null || true
+
+step "end-to-end: the demo in Chromium through the relay"
+cargo build -p chatwire-relay
+(cd www && npm run e2e) 2>&1 | tee "$logs/e2e.log"
+count "$logs/e2e.log"
+
+printf '\nall suites: %s passed, %s failed\n' "$passed" "$failed"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
