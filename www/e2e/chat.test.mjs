@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startFakeUpstream, tokenize } from "./fake-upstream.mjs";
-import { artifactPath, freePort, launchBrowser, startRelay } from "./harness.mjs";
+import { artifactPath, ensureDevBuild, freePort, launchBrowser, startRelay } from "./harness.mjs";
 
 const TOKEN = "e2e-token";
 
@@ -20,7 +20,7 @@ let relayPort;
 let browser;
 let relayEnv;
 
-async function openChat({ token = TOKEN, session, query = "", viewport = { width: 1100, height: 820 } } = {}) {
+async function openChat({ token = TOKEN, session, query = "", base, viewport = { width: 1100, height: 820 } } = {}) {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, locale: "en-US", timezoneId: "UTC" });
   const page = await context.newPage();
   const logs = [];
@@ -49,7 +49,7 @@ async function openChat({ token = TOKEN, session, query = "", viewport = { width
     });
   });
   const sid = session ?? `e2e_${Math.random().toString(36).slice(2, 10)}`;
-  await page.goto(`${relay.url}/?token=${encodeURIComponent(token)}&session=${sid}${query}`);
+  await page.goto(`${base ?? relay.url}/?token=${encodeURIComponent(token)}&session=${sid}${query}`);
   return { page, context, logs, sockets, frames, sent, session: sid };
 }
 
@@ -143,7 +143,7 @@ describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
       const { page } = chat;
       await waitForStatus(page, "open");
       assert.equal(await page.getByTestId("input").isEnabled(), true);
-      // One connection despite React StrictMode's double mount.
+      // One connection per page (StrictMode itself is covered with the development build below).
       assert.equal(chat.sockets.length, 1, `websockets opened: ${chat.sockets.join(", ")}`);
 
       const text = "Streaming works: every token arrives in its own frame, in order.";
@@ -191,6 +191,27 @@ describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
       assert.deepEqual(pageErrors(chat), [], "no errors in the page console");
       await chat.context.close();
     })();
+  });
+
+  test("React StrictMode (development build): the double mount opens one socket that stays usable", async () => {
+    const ctx = {};
+    let devRelay;
+    await withDiagnostics(ctx, async () => {
+      const dist = ensureDevBuild();
+      devRelay = await startRelay({ port: await freePort(), env: { ...relayEnv, RELAY_STATIC_DIR: dist } });
+      const chat = (ctx.chat = await openChat({ base: devRelay.url }));
+      const { page } = chat;
+      await waitForStatus(page, "open");
+      // React's development runtime announces itself; StrictMode is only active there.
+      assert.ok(chat.logs.some((l) => l.includes("React DevTools")), "the page runs React's development build");
+      await sleep(500); // a deferred teardown of the first mount would have closed it by now
+      assert.equal(chat.sockets.length, 1, `websockets opened: ${chat.sockets.join(", ")}`);
+      assert.equal(await page.getByTestId("status").getAttribute("data-state"), "open");
+      const text = "One socket, even in StrictMode.";
+      upstream.next({ tokens: tokenize(text), delayMs: 10 });
+      assert.equal(await ask(page, "Still there?"), text);
+      await chat.context.close();
+    })().finally(() => devRelay?.stop());
   });
 
   test("Stop mid-stream ends streaming and aborts the upstream request", async () => {

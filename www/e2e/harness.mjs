@@ -1,8 +1,8 @@
 // Process plumbing for the e2e tests: free ports, the relay binary, headless Chromium, and a
 // registry that kills everything started here when the tests end, pass or fail.
 
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -133,4 +133,41 @@ export async function launchBrowser() {
 export function artifactPath(name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   return path.join(ARTIFACTS, name);
+}
+
+/** Newest modification time of the files under `p`, ignoring node_modules. */
+export function newestMtime(p) {
+  if (!existsSync(p)) return 0;
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let m = 0;
+  for (const e of readdirSync(p)) if (e !== "node_modules") m = Math.max(m, newestMtime(path.join(p, e)));
+  return m;
+}
+
+/** Newest input of the www build: the app's sources and the package it imports. */
+export function newestSource() {
+  return Math.max(
+    newestMtime(path.join(WWW, "src")),
+    newestMtime(path.join(WWW, "index.html")),
+    newestMtime(path.join(WWW, "vite.config.ts")),
+    newestMtime(path.join(ROOT, "pkg")),
+  );
+}
+
+/** Where the development build (React's dev runtime, so StrictMode double-mounts) goes. */
+export const DEV_DIST = path.join(ARTIFACTS, "dist-dev");
+
+/** Builds the development variant of the page into DEV_DIST unless it is up to date. */
+export function ensureDevBuild() {
+  const index = path.join(DEV_DIST, "index.html");
+  if (existsSync(index) && statSync(index).mtimeMs >= newestSource()) return DEV_DIST;
+  const vite = path.join(WWW, "node_modules", "vite", "bin", "vite.js");
+  const r = spawnSync(
+    process.execPath,
+    [vite, "build", "--mode", "development", "--outDir", DEV_DIST, "--emptyOutDir", "--logLevel", "warn"],
+    { cwd: WWW, env: { ...process.env, NODE_ENV: "development" }, encoding: "utf8" },
+  );
+  if (r.status !== 0) throw new Error(`development build failed:\n${r.stdout}\n${r.stderr}`);
+  return DEV_DIST;
 }

@@ -2,9 +2,9 @@
 // when its output is older than its sources, then runs the browser tests with node's runner.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { ROOT, WWW, relayBinary, CHROMIUM } from "./harness.mjs";
+import { CHROMIUM, ROOT, WWW, ensureDevBuild, newestSource, relayBinary } from "./harness.mjs";
 
 function fail(msg) {
   console.error(`e2e: ${msg}`);
@@ -16,16 +16,6 @@ if (!existsSync(path.join(pkg, "package.json"))) fail(`${pkg} is missing: build 
 if (!existsSync(relayBinary())) fail(`relay binary ${relayBinary()} is missing: run \`cargo build -p chatwire-relay\` or set CHATWIRE_RELAY_BIN`);
 if (!existsSync(CHROMIUM)) fail(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
 
-/** Newest modification time under `p` (files only), ignoring node_modules. */
-function newest(p) {
-  if (!existsSync(p)) return 0;
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let m = 0;
-  for (const e of readdirSync(p)) if (e !== "node_modules") m = Math.max(m, newest(path.join(p, e)));
-  return m;
-}
-
 const run = (cmd, args, opts = {}) => {
   const r = spawnSync(cmd, args, { stdio: "inherit", cwd: WWW, ...opts });
   if (r.status !== 0) process.exit(r.status ?? 1);
@@ -35,16 +25,12 @@ if (!existsSync(path.join(WWW, "node_modules", "playwright-core")) || !existsSyn
   run("npm", ["ci", "--no-audit", "--no-fund"]);
 }
 const built = path.join(WWW, "dist", "index.html");
-const sources = Math.max(
-  newest(path.join(WWW, "src")),
-  newest(path.join(WWW, "index.html")),
-  newest(path.join(WWW, "vite.config.ts")),
-  newest(pkg),
-);
+const sources = newestSource();
 if (!existsSync(built) || statSync(built).mtimeMs < sources) {
   console.log("e2e: building www/");
   run("npm", ["run", "build"]);
 }
+ensureDevBuild(); // the StrictMode test serves React's development build
 
 const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", path.join("e2e", "chat.test.mjs")], {
   stdio: "inherit",
