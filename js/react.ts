@@ -122,8 +122,10 @@ const dataOf = (frame: FrameWithData): Record<string, unknown> =>
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
-/** Everything that must outlive one effect run: React StrictMode mounts, unmounts and mounts
- *  again at once; the second mount picks the holder up before its deferred disposal runs. */
+/** Everything that must outlive one effect run. React StrictMode (and Fast Refresh) run an
+ *  effect's cleanup and setup back to back: the setup picks the holder up before its deferred
+ *  disposal runs, so a live socket is kept rather than closed and reopened. (On the very first
+ *  mount the manager does not exist yet: it is made once the wasm module has loaded.) */
 interface Holder {
   key: string;
   manager: ChatWebSocketManager | null;
