@@ -29,6 +29,10 @@ pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 const OUTBOX_FRAMES: usize = 16;
 /// How long to wait for the peer's reply to our close frame.
 const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
+/// Longest a single write to the browser may block. A client that stops reading would
+/// otherwise hold its generations (and their upstream slots) forever; past this the socket
+/// is dropped, which also drops its upstream requests.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Entry {
     message_id: String,
@@ -68,12 +72,12 @@ pub async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
         code,
         reason: Utf8Bytes::from_static(reason),
     };
-    if socket.send(Message::Close(Some(frame))).await.is_ok() {
-        let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async {
+    let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async {
+        if socket.send(Message::Close(Some(frame))).await.is_ok() {
             while let Some(Ok(_)) = socket.recv().await {}
-        })
-        .await;
-    }
+        }
+    })
+    .await;
 }
 
 /// Serves an authenticated socket until either side closes it.
@@ -354,8 +358,12 @@ impl Connection {
 }
 
 async fn send_text(socket: &mut WebSocket, frame: Utf8Bytes) -> Flow {
-    match socket.send(Message::Text(frame)).await {
-        Ok(()) => Flow::Continue,
-        Err(_) => Flow::Stop,
+    match tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Text(frame))).await {
+        Ok(Ok(())) => Flow::Continue,
+        Ok(Err(_)) => Flow::Stop,
+        Err(_) => {
+            tracing::warn!("client stopped reading for {WRITE_TIMEOUT:?}; dropping the socket");
+            Flow::Stop
+        }
     }
 }

@@ -149,12 +149,24 @@ async fn binary_refuses_bad_values_naming_the_variable() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("RELAY_TOKENS"));
+    // The same check applies to values from a `.env` file in the working directory.
+    let dir = temp_dir("dotenv");
+    std::fs::write(
+        dir.join(".env"),
+        "# relay settings\nRELAY_MAX_UPSTREAM=lots\n",
+    )
+    .unwrap();
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatwire-relay"))
+        .current_dir(&dir)
         .env_clear()
-        .env("RELAY_MAX_UPSTREAM", "lots")
         .output()
         .await
         .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("RELAY_MAX_UPSTREAM"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("RELAY_MAX_UPSTREAM") && stderr.contains("lots"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }

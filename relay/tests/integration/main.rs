@@ -9,5 +9,6 @@ mod errors;
 mod http;
 mod lifecycle;
 mod logs;
+mod memory;
 mod protocol;
 mod streaming;
