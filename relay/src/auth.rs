@@ -3,10 +3,14 @@
 //! Both checks are pure so they are unit-tested here; the WebSocket handler only applies them
 //! (a foreign Origin gets HTTP 403 before the upgrade, a bad token a 4401 close after it).
 
-use subtle::ConstantTimeEq;
+use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 /// Longest accepted client token, in bytes.
 const MAX_TOKEN_LEN: usize = 512;
+
+/// Which configured token a client presented (its position in `RELAY_TOKENS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenId(pub u32);
 
 /// The configured client tokens. Empty means dev mode: any non-empty token is accepted.
 #[derive(Clone, Default)]
@@ -51,18 +55,26 @@ impl TokenSet {
     /// Checks `presented` against every configured token without short-circuiting, so the
     /// time taken does not reveal which token (or how much of one) matched.
     pub fn accepts(&self, presented: Option<&str>) -> bool {
-        let Some(presented) = presented.filter(|t| !t.is_empty()) else {
-            return false;
-        };
+        self.check(presented).is_some()
+    }
+
+    /// Like [`TokenSet::accepts`], and says which token matched: conversations are kept per
+    /// token, so one token's holder cannot reach another's history by guessing ids.
+    /// In dev mode every accepted token is [`TokenId`] 0.
+    pub fn check(&self, presented: Option<&str>) -> Option<TokenId> {
+        let presented = presented.filter(|t| !t.is_empty())?;
         if self.tokens.is_empty() {
-            return true;
+            return Some(TokenId(0));
         }
         let presented = presented.as_bytes();
         let mut matched = subtle::Choice::from(0u8);
-        for token in &self.tokens {
-            matched |= token.as_slice().ct_eq(presented);
+        let mut index = 0u32;
+        for (i, token) in self.tokens.iter().enumerate() {
+            let equal = token.as_slice().ct_eq(presented);
+            index = u32::conditional_select(&index, &(i as u32), equal);
+            matched |= equal;
         }
-        matched.into()
+        bool::from(matched).then_some(TokenId(index))
     }
 
     /// The configured tokens, for log redaction.
@@ -135,7 +147,11 @@ impl OriginPolicy {
     }
 
     /// Whether a request with this `Origin` (and `Host`) header may upgrade.
-    pub fn allows(&self, origin: Option<&str>, host: Option<&str>) -> bool {
+    ///
+    /// In dev mode the default policy admits loopback pages only: "same host" there could be
+    /// a DNS-rebinding page (`http://evil.example:8000` resolving to 127.0.0.1) spending the
+    /// developer's API key through a relay that accepts any token.
+    pub fn allows(&self, origin: Option<&str>, host: Option<&str>, dev_mode: bool) -> bool {
         let Some(origin) = origin else {
             return true;
         };
@@ -146,7 +162,7 @@ impl OriginPolicy {
             OriginPolicy::SameHostOrLoopback => match origin_host(&origin) {
                 Some(origin_host) => {
                     is_loopback_host(origin_host)
-                        || host.is_some_and(|h| h.eq_ignore_ascii_case(origin_host))
+                        || (!dev_mode && host.is_some_and(|h| h.eq_ignore_ascii_case(origin_host)))
                 }
                 None => false,
             },
@@ -167,6 +183,9 @@ mod tests {
         assert!(!set.accepts(Some("alphaa")));
         assert!(!set.accepts(Some("")));
         assert!(!set.accepts(None));
+        assert_eq!(set.check(Some("alpha")), Some(TokenId(0)));
+        assert_eq!(set.check(Some("beta")), Some(TokenId(1)));
+        assert_eq!(set.check(Some("gamma")), None);
     }
 
     #[test]
@@ -184,23 +203,40 @@ mod tests {
     #[test]
     fn default_origin_policy_allows_same_host_and_loopback_only() {
         let p = OriginPolicy::default();
-        assert!(p.allows(None, Some("chat.example.com")));
-        assert!(p.allows(Some("http://localhost:5173"), Some("127.0.0.1:8000")));
-        assert!(p.allows(Some("http://127.0.0.1:8000"), Some("127.0.0.1:8000")));
-        assert!(p.allows(Some("http://[::1]:8000"), None));
-        assert!(p.allows(Some("https://chat.example.com"), Some("chat.example.com")));
-        assert!(!p.allows(Some("https://evil.example"), Some("chat.example.com")));
-        assert!(!p.allows(Some("null"), Some("chat.example.com")));
-        assert!(!p.allows(Some("http://localhost.evil.example"), None));
+        assert!(p.allows(None, Some("chat.example.com"), false));
+        assert!(p.allows(Some("http://localhost:5173"), Some("127.0.0.1:8000"), true));
+        assert!(p.allows(Some("http://127.0.0.1:8000"), Some("127.0.0.1:8000"), true));
+        assert!(p.allows(Some("http://[::1]:8000"), None, true));
+        assert!(p.allows(
+            Some("https://chat.example.com"),
+            Some("chat.example.com"),
+            false
+        ));
+        assert!(!p.allows(
+            Some("https://evil.example"),
+            Some("chat.example.com"),
+            false
+        ));
+        assert!(!p.allows(Some("null"), Some("chat.example.com"), false));
+        assert!(!p.allows(Some("http://localhost.evil.example"), None, true));
+    }
+
+    #[test]
+    fn dev_mode_refuses_same_host_pages_that_are_not_loopback() {
+        // A DNS-rebinding page: its Origin and Host agree, but neither is loopback.
+        let p = OriginPolicy::default();
+        let page = Some("http://rebind.evil.example:8000");
+        assert!(!p.allows(page, Some("rebind.evil.example:8000"), true));
+        assert!(p.allows(page, Some("rebind.evil.example:8000"), false));
     }
 
     #[test]
     fn configured_origin_list_is_exact() {
         let p = OriginPolicy::parse("https://chat.example.com/, http://localhost:5173").unwrap();
-        assert!(p.allows(Some("https://CHAT.example.com"), None));
-        assert!(p.allows(Some("http://localhost:5173"), None));
-        assert!(!p.allows(Some("http://localhost:5174"), None));
-        assert!(!p.allows(Some("https://evil.example"), None));
+        assert!(p.allows(Some("https://CHAT.example.com"), None, false));
+        assert!(p.allows(Some("http://localhost:5173"), None, true));
+        assert!(!p.allows(Some("http://localhost:5174"), None, true));
+        assert!(!p.allows(Some("https://evil.example"), None, false));
         assert_eq!(OriginPolicy::parse("*").unwrap(), OriginPolicy::Any);
         assert!(OriginPolicy::parse("chat.example.com").is_err());
     }

@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use crate::auth::TokenId;
 use crate::error::ErrorCode;
 use crate::generation::{self, Job};
 use crate::history::ConversationKey;
@@ -43,6 +44,7 @@ struct Entry {
 /// A socket's state beyond the WebSocket itself.
 struct Connection {
     state: AppState,
+    owner: TokenId,
     session_id: String,
     entries: Vec<Entry>,
     running: Option<FuturesUnordered<BoxFuture<'static, String>>>,
@@ -81,10 +83,11 @@ pub async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 }
 
 /// Serves an authenticated socket until either side closes it.
-pub async fn serve(mut socket: WebSocket, state: AppState, session_id: String) {
+pub async fn serve(mut socket: WebSocket, state: AppState, owner: TokenId, session_id: String) {
     let _open = state.metrics.connection();
     let mut conn = Connection {
         state,
+        owner,
         session_id,
         entries: Vec::new(),
         running: None,
@@ -287,6 +290,7 @@ impl Connection {
             .clone()
             .unwrap_or_else(|| new_id("conv"));
         let key = ConversationKey {
+            owner: self.owner,
             session_id: self.session_id.clone(),
             conversation_id: conversation_id.clone(),
         };

@@ -1,4 +1,4 @@
-//! Conversation memory: the turns of each `(session_id, conversation_id)`, bounded.
+//! Conversation memory: the turns of each `(token, session_id, conversation_id)`, bounded.
 //!
 //! Each conversation keeps its last turns so follow-up questions have context, trimmed oldest
 //! exchange first when it exceeds [`HistoryLimits`]. Only the visible answer is stored; the
@@ -8,6 +8,8 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::auth::TokenId;
 
 /// Bounds on what the relay remembers.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +63,8 @@ pub struct Turn {
 /// Identifies a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ConversationKey {
+    /// The token the socket authenticated with (0 for every token in dev mode).
+    pub owner: TokenId,
     /// The session id from the socket path.
     pub session_id: String,
     /// The conversation id from the message (or assigned by the relay).
@@ -217,6 +221,7 @@ mod tests {
 
     fn key(c: &str) -> ConversationKey {
         ConversationKey {
+            owner: TokenId(0),
             session_id: "s".into(),
             conversation_id: c.into(),
         }

@@ -59,6 +59,11 @@ where
 {
     let addr = listener.local_addr()?;
     let config = &state.config;
+    if config.dev_mode() && !addr.ip().is_loopback() {
+        return Err(std::io::Error::other(
+            config::ConfigError::PublicWithoutTokens(addr),
+        ));
+    }
     match state.provider.kind() {
         "offline" => {
             tracing::info!("no DEEPSEEK_API_KEY: replies come from the offline demo provider")

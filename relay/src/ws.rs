@@ -38,14 +38,18 @@ pub async fn upgrade(
 ) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    if !state.config.origins.allows(origin, host) {
+    if !state
+        .config
+        .origins
+        .allows(origin, host, state.config.dev_mode())
+    {
         tracing::warn!(
             origin = origin.unwrap_or(""),
             "refused a WebSocket from a foreign Origin"
         );
         return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
     }
-    let authorized = state.config.tokens.accepts(params.token.as_deref());
+    let owner = state.config.tokens.check(params.token.as_deref());
     let config = &state.config;
     let tracked = state.sockets.token();
     ws.read_buffer_size(config.ws_read_buffer)
@@ -54,15 +58,17 @@ pub async fn upgrade(
         .max_frame_size(config.max_frame_bytes)
         .on_upgrade(move |mut socket| async move {
             let _tracked = tracked;
-            if !authorized {
+            let Some(owner) = owner else {
                 tracing::warn!(session_id = %session_id.chars().take(MAX_SESSION_ID).collect::<String>(), "refused a WebSocket with a missing or wrong token; closing with 4401");
                 connection::close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
-            } else if !valid_session_id(&session_id) {
+                return;
+            };
+            if !valid_session_id(&session_id) {
                 tracing::warn!("refused a WebSocket with an invalid session id; closing with 1008");
                 connection::close(&mut socket, close_code::POLICY, "invalid session id").await;
             } else {
                 tracing::debug!(%session_id, "socket open");
-                connection::serve(socket, state, session_id).await;
+                connection::serve(socket, state, owner, session_id).await;
             }
         })
 }

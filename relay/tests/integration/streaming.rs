@@ -239,3 +239,31 @@ async fn time_to_first_token_and_tokens_show_in_metrics() {
     assert!(text.contains("chatwire_connections_open 1"), "{text}");
     assert!(text.contains("chatwire_streams_active 0"), "{text}");
 }
+
+#[tokio::test]
+async fn history_is_kept_per_token_so_other_tokens_cannot_read_it() {
+    let up = Upstream::start().await;
+    up.push(answer(&["Alice's answer"]));
+    up.push(answer(&["fresh"]));
+    let relay = Relay::start(with_tokens(
+        upstream_config(&up.base_url),
+        &["token-alice", "token-bob"],
+    ))
+    .await;
+    let mut alice = relay
+        .connect_with("session_shared", Some("token-alice"), None)
+        .await
+        .unwrap();
+    alice.chat("my secret plan", "conv_1", "a-1").await;
+    assert_complete(&alice.reply().await);
+    // Bob guesses the same session and conversation ids.
+    let mut bob = relay
+        .connect_with("session_shared", Some("token-bob"), None)
+        .await
+        .unwrap();
+    bob.chat("what did I say before?", "conv_1", "b-1").await;
+    assert_complete(&bob.reply().await);
+    let messages = &up.chat_requests()[1].body["messages"];
+    assert_eq!(messages.as_array().unwrap().len(), 1, "{messages}");
+    assert!(!messages.to_string().contains("secret plan"));
+}
