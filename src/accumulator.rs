@@ -6,6 +6,7 @@
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::mem;
 
 /// Replies in flight at once before the oldest is forgotten (a server that never sends
 /// `stream_complete` must not grow the page's memory without bound).
@@ -26,17 +27,24 @@ impl StreamAccumulator {
             return;
         }
         if self.streams.len() >= MAX_IN_FLIGHT {
-            self.streams.remove(0);
+            let mut oldest = true;
+            self.streams.retain(|_| !mem::take(&mut oldest));
         }
         self.streams.push((message_id.to_owned(), token.to_owned()));
     }
 
     /// Removes `message_id` and returns its full text (empty if no token arrived).
     pub fn finish(&mut self, message_id: &str) -> String {
-        match self.streams.iter().position(|(id, _)| id == message_id) {
-            Some(index) => self.streams.remove(index).1,
-            None => String::new(),
-        }
+        // `retain` rather than `remove(index)`: no bounds-check panic path in the wasm.
+        let mut text = String::new();
+        self.streams.retain_mut(|(id, streamed)| {
+            let done = id == message_id;
+            if done {
+                text = mem::take(streamed);
+            }
+            !done
+        });
+        text
     }
 
     /// Forgets every stream (the connection that carried them is gone).

@@ -195,26 +195,30 @@ impl ChatWebSocketManager {
     }
 
     /// Sends `{type: "chat_message", data: {message, conversation_id, client_message_id}}`
-    /// with a fresh `client_message_id`, and returns that id.
+    /// with a fresh `client_message_id`, and returns that id. Throws a `TypeError` when
+    /// `message` (or a given `conversationId`) is not a string.
     #[wasm_bindgen(js_name = sendChat)]
     pub fn send_chat(
         &self,
-        message: &str,
-        #[wasm_bindgen(js_name = conversationId)] conversation_id: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
+        #[wasm_bindgen(js_name = conversationId, unchecked_param_type = "string | undefined")]
+        conversation_id: Option<JsValue>,
     ) -> Result<String, JsValue> {
+        let conversation_id = conversation_id.filter(|id| !id.is_undefined() && !id.is_null());
+        if !message.is_string() || conversation_id.as_ref().is_some_and(|id| !id.is_string()) {
+            return Err(type_error(
+                "chatwire: sendChat(message, conversationId?) takes strings",
+            ));
+        }
         let id = {
             let mut inner = self.shared.borrow_mut();
             inner.sent_chats = inner.sent_chats.wrapping_add(1);
             client_message_id(Date::now(), inner.sent_chats, Math::random())
         };
         let data = Object::new();
-        set(&data, "message", &JsValue::from_str(message));
+        set(&data, "message", &message);
         if let Some(conversation_id) = conversation_id {
-            set(
-                &data,
-                "conversation_id",
-                &JsValue::from_str(&conversation_id),
-            );
+            set(&data, "conversation_id", &conversation_id);
         }
         set(&data, "client_message_id", &JsValue::from_str(&id));
         let frame = Object::new();

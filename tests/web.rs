@@ -537,9 +537,17 @@ async fn send_message_refuses_frames_without_a_type() {
 async fn send_chat_builds_the_chat_message_frame() {
     let p = Probe::new("echo", "");
     p.connect().await.unwrap();
-    let id = p.manager.send_chat("hi there", Some("c1".into())).unwrap();
-    let other = p.manager.send_chat("again", None).unwrap();
+    let id = p
+        .manager
+        .send_chat("hi there".into(), Some("c1".into()))
+        .unwrap();
+    let other = p.manager.send_chat("again".into(), None).unwrap();
     assert_ne!(id, other);
+    let error = p
+        .manager
+        .send_chat(JsValue::from(5), None)
+        .expect_err("not a string");
+    assert!(error.is_instance_of::<js_sys::TypeError>());
     until("echoes", || p.echoes().len() == 2).await;
     let echo = &p.echoes()[0];
     assert_eq!(path(echo, "data.type"), "chat_message");
