@@ -40,7 +40,7 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub tokens: Option<String>,
-    /// Comma-separated allowed browser Origins (`*` for any). Unset: same host and loopback only.
+    /// Comma-separated allowed browser Origins (`*` for any). Unset: loopback pages (and own host with tokens).
     #[arg(
         long,
         env = "RELAY_ALLOWED_ORIGINS",

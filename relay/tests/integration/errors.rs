@@ -180,3 +180,27 @@ async fn keep_alive_comments_keep_a_slow_stream_alive_but_the_first_token_is_bou
     client.chat("hi", "conv_2", "c-2").await;
     assert_error(&client.reply().await, "upstream_stalled");
 }
+
+#[tokio::test]
+async fn an_upstream_that_never_answers_is_bounded_by_the_first_token_timeout() {
+    let up = Upstream::start().await;
+    up.push(Reply::Silent);
+    let mut config = upstream_config(&up.base_url);
+    config.upstream.first_token_timeout = Duration::from_millis(500);
+    config.upstream.idle_timeout = Duration::from_secs(10);
+    let relay = Relay::start(config).await;
+    let mut client = relay.connect("session_silent").await;
+    let started = Instant::now();
+    client.chat("hi", "conv_1", "c-1").await;
+    assert_error(&client.reply().await, "upstream_stalled");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(500) && elapsed < Duration::from_secs(3),
+        "{elapsed:?}"
+    );
+    assert!(
+        up.wait_disconnects(1, Duration::from_secs(1)).await,
+        "the silent request was not dropped"
+    );
+    assert_eq!(up.chat_requests().len(), 1, "a timeout is not retried");
+}

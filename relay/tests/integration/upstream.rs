@@ -38,6 +38,8 @@ pub enum Reply {
     Sse(Vec<Step>),
     /// `200 application/json` (a non-streamed completion).
     Json(String),
+    /// Read the request, never answer (not even headers) until the relay hangs up.
+    Silent,
 }
 
 /// A recorded request.
@@ -282,6 +284,12 @@ async fn write_reply(stream: &mut TcpStream, reply: Reply, shared: &Shared) {
             );
             let _ = stream.write_all(format!("{head}{body}").as_bytes()).await;
             let _ = stream.shutdown().await;
+        }
+        Reply::Silent => {
+            if !wait_connected(stream, None).await {
+                shared.disconnects.fetch_add(1, Ordering::SeqCst);
+                shared.disconnected.notify_waiters();
+            }
         }
         Reply::Json(body) => {
             let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
