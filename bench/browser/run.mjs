@@ -1,0 +1,119 @@
+// Browser benchmarks in headless Chromium (system /usr/bin/chromium, driven over CDP by
+// ./cdp.mjs — see there why not Playwright; nothing is downloaded): dispatch throughput of chatwire vs the seed-style
+// JavaScript manager in the same page, alternating runs, and client memory (JS heap after a
+// CDP-forced GC, wasm linear memory) across connect/close cycles and long floods.
+// Writes bench/results/browser.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { launch } from "./cdp.mjs";
+import { startServer } from "./server.mjs";
+
+const env = (name, fallback) => Number(process.env[name] ?? fallback);
+const FLOOD_FRAMES = env("BENCH_FLOOD_FRAMES", 200_000);
+const RUNS = env("BENCH_RUNS", 7);
+const CYCLES = env("BENCH_CYCLES", 1_000);
+const MEMORY_FRAMES = env("BENCH_MEMORY_FRAMES", 1_000_000);
+/** Tokens per message in the memory floods (1,000 messages of 1,000 tokens by default). */
+const MEMORY_PER_MESSAGE = env("BENCH_MEMORY_PER_MESSAGE", 1_000);
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+const server = await startServer();
+let browser;
+const result = {};
+try {
+  browser = await launch(`${server.url}/bench/browser/index.html`, CHROMIUM);
+  result.chromium = browser.version;
+  browser.onConsole((type, text) => {
+    if (type === "error" || type === "warning" || type === "exception") console.error(`[page ${type}] ${text}`);
+  });
+  const deadline = Date.now() + 30_000;
+  while (!(await browser.evaluate("window.benchReady === true"))) {
+    if (Date.now() > deadline) throw new Error("the benchmark page did not load");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const gc = async () => {
+    // Twice: the first pass can leave finalizer-held objects (wasm-bindgen's FinalizationRegistry) for the second.
+    await browser.send("HeapProfiler.collectGarbage");
+    await browser.evaluate("new Promise((r) => setTimeout(r, 50))");
+    await browser.send("HeapProfiler.collectGarbage");
+  };
+  const memory = async () => {
+    await gc();
+    const heap = await browser.send("Runtime.getHeapUsage");
+    const wasmBytes = await browser.evaluate("window.bench.wasmMemoryBytes()");
+    return { jsHeapUsed: heap.usedSize, wasmMemory: wasmBytes };
+  };
+  const flood = (kind, total, per) => browser.evaluate(`window.bench.flood(${JSON.stringify(kind)}, ${total}, ${per})`);
+
+  // Dispatch throughput: warm up both paths, then alternate which goes first in each pair.
+  console.error(`dispatch: ${RUNS} alternating runs of ${FLOOD_FRAMES} frames per manager`);
+  await flood("chatwire", 20_000, 0);
+  await flood("seed", 20_000, 0);
+  const runs = { chatwire: [], seed: [] };
+  for (let i = 0; i < RUNS; i++) {
+    const order = i % 2 === 0 ? ["chatwire", "seed"] : ["seed", "chatwire"];
+    for (const kind of order) {
+      await gc();
+      const r = await flood(kind, FLOOD_FRAMES, 0);
+      if (r.frames !== FLOOD_FRAMES) throw new Error(`${kind}: counted ${r.frames} of ${FLOOD_FRAMES}`);
+      runs[kind].push(r.fps);
+      console.error(`  ${kind.padEnd(8)} ${Math.round(r.fps).toLocaleString("en")} frames/s (${r.ms.toFixed(0)} ms)`);
+    }
+  }
+  const pairRatios = runs.chatwire.map((c, i) => c / runs.seed[i]);
+  result.dispatch = {
+    frames: FLOOD_FRAMES,
+    runs: RUNS,
+    chatwireFps: runs.chatwire,
+    seedFps: runs.seed,
+    chatwireMedianFps: median(runs.chatwire),
+    seedMedianFps: median(runs.seed),
+    ratio: median(runs.chatwire) / median(runs.seed),
+    medianPairRatio: median(pairRatios),
+  };
+
+  // Memory: connect/close cycles, sampled along the way to tell warm-up from growth.
+  result.memory = {};
+  for (const kind of ["chatwire", "seed"]) {
+    console.error(`memory: ${kind}, ${CYCLES} connect/close cycles`);
+    const samples = [{ cycles: 0, ...(await memory()) }];
+    const steps = [Math.round(CYCLES / 10), Math.round(CYCLES / 2), CYCLES];
+    let done = 0;
+    for (const step of steps) {
+      await browser.evaluate(`window.bench.cycles(${JSON.stringify(kind)}, ${step - done})`);
+      done = step;
+      samples.push({ cycles: done, ...(await memory()) });
+    }
+    result.memory[kind] = { cycles: samples };
+  }
+  // Memory: long floods, twice, so a one-off high-water mark is told apart from a leak.
+  for (const kind of ["chatwire", "seed"]) {
+    console.error(`memory: ${kind}, 2 x ${MEMORY_FRAMES} frames (${MEMORY_PER_MESSAGE} per message)`);
+    const samples = [{ frames: 0, ...(await memory()) }];
+    for (let round = 1; round <= 2; round++) {
+      const r = await flood(kind, MEMORY_FRAMES, MEMORY_PER_MESSAGE);
+      if (r.frames !== MEMORY_FRAMES) throw new Error(`${kind}: counted ${r.frames} of ${MEMORY_FRAMES}`);
+      samples.push({ frames: round * MEMORY_FRAMES, fps: r.fps, ...(await memory()) });
+    }
+    result.memory[kind].frames = samples;
+    result.memory[kind].perMessage = MEMORY_PER_MESSAGE;
+  }
+} finally {
+  await browser?.close();
+  await server.close();
+}
+
+mkdirSync(new URL("../results/", import.meta.url), { recursive: true });
+writeFileSync(new URL("../results/browser.json", import.meta.url), JSON.stringify(result, null, 2) + "\n");
+const d = result.dispatch;
+console.log(`dispatch: chatwire ${Math.round(d.chatwireMedianFps)} frames/s, seed JS ${Math.round(d.seedMedianFps)} frames/s, ratio ${d.ratio.toFixed(2)}`);
+for (const [kind, m] of Object.entries(result.memory)) {
+  const c = m.cycles;
+  const f = m.frames;
+  console.log(`${kind}: cycles heap ${c[0].jsHeapUsed} -> ${c.at(-1).jsHeapUsed}, wasm ${c[0].wasmMemory} -> ${c.at(-1).wasmMemory}; frames heap ${f[0].jsHeapUsed} -> ${f.at(-1).jsHeapUsed}, wasm ${f[0].wasmMemory} -> ${f.at(-1).wasmMemory}`);
+}
