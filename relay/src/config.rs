@@ -59,6 +59,10 @@ pub struct Cli {
     #[arg(long, env = "RELAY_FIRST_TOKEN_TIMEOUT_MS", value_name = "RELAY_FIRST_TOKEN_TIMEOUT_MS",
           default_value_t = 120_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub first_token_timeout_ms: u64,
+    /// Longest TCP/TLS connect to the upstream, in ms.
+    #[arg(long, env = "RELAY_CONNECT_TIMEOUT_MS", value_name = "RELAY_CONNECT_TIMEOUT_MS",
+          default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub connect_timeout_ms: u64,
     /// How long in-flight replies may finish after SIGINT/SIGTERM before sockets close, in ms.
     #[arg(long, env = "RELAY_SHUTDOWN_GRACE_MS", value_name = "RELAY_SHUTDOWN_GRACE_MS",
           default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
@@ -252,6 +256,7 @@ impl Cli {
                 api_key,
                 base_url,
                 model,
+                connect_timeout: Duration::from_millis(self.connect_timeout_ms),
                 first_token_timeout: Duration::from_millis(self.first_token_timeout_ms),
                 idle_timeout: Duration::from_millis(self.upstream_idle_timeout_ms),
                 ..defaults.upstream

@@ -204,3 +204,39 @@ async fn an_upstream_that_never_answers_is_bounded_by_the_first_token_timeout() 
     );
     assert_eq!(up.chat_requests().len(), 1, "a timeout is not retried");
 }
+
+#[tokio::test]
+async fn an_upstream_that_cannot_be_reached_is_bounded_by_the_connect_timeout() {
+    // A listener whose accept queue is full: the kernel drops further SYNs, so the relay's
+    // connect hangs exactly as it would against a black-holed host (all on loopback).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            fillers.push(s);
+        }
+    }
+    let mut config = upstream_config(&format!("http://{addr}/v1"));
+    config.upstream.connect_timeout = Duration::from_millis(200);
+    config.upstream.max_attempts = 2;
+    let relay = Relay::start(config).await;
+    let mut client = relay.connect("session_connect").await;
+    let started = Instant::now();
+    client.chat("hi", "conv_1", "c-1").await;
+    assert_error(&client.reply().await, "upstream_unavailable");
+    let elapsed = started.elapsed();
+    // Two attempts of 200 ms each, plus a short backoff; far below the 3 s first-token bound.
+    assert!(
+        elapsed >= Duration::from_millis(400) && elapsed < Duration::from_millis(2_000),
+        "{elapsed:?}"
+    );
+    drop(listener);
+}
