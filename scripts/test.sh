@@ -10,12 +10,12 @@ mkdir -p "$logs"
 step() { printf '\n==> %s\n' "$*"; }
 passed=0
 failed=0
-count() { # log file: add up "N passed; M failed" (cargo, wasm-bindgen-test) and "# pass N" (node --test)
+count() { # log file: add up "N passed; M failed" (cargo, wasm-bindgen-test) and "ℹ pass N" (node --test)
   local p f
-  p=$(grep -Eo '(ok|FAILED)\. [0-9]+ passed' "$1" | awk '{s+=$2} END {print s+0}')
-  f=$(grep -Eo '[0-9]+ failed' "$1" | awk '{s+=$1} END {print s+0}')
-  p=$((p + $(grep -E '^# pass [0-9]+' "$1" | awk '{s+=$3} END {print s+0}')))
-  f=$((f + $(grep -E '^# fail [0-9]+' "$1" | awk '{s+=$3} END {print s+0}')))
+  p=$(awk '/test result: (ok|FAILED)\./ {for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) s += $i}
+           /^(#|ℹ) pass [0-9]+/ {s += $3} END {print s + 0}' "$1")
+  f=$(awk '/test result: (ok|FAILED)\./ {for (i = 1; i < NF; i++) if ($(i + 1) ~ /^failed/) s += $i}
+           /^(#|ℹ) fail [0-9]+/ {s += $3} END {print s + 0}' "$1")
   passed=$((passed + p))
   failed=$((failed + f))
 }

@@ -201,10 +201,9 @@ impl ChatWebSocketManager {
     pub fn send_chat(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
-        #[wasm_bindgen(js_name = conversationId, unchecked_param_type = "string | undefined")]
-        conversation_id: Option<JsValue>,
+        #[wasm_bindgen(js_name = conversationId)] conversation_id: Option<js_sys::JsString>,
     ) -> Result<String, JsValue> {
-        let conversation_id = conversation_id.filter(|id| !id.is_undefined() && !id.is_null());
+        let conversation_id = conversation_id.map(JsValue::from);
         if !message.is_string() || conversation_id.as_ref().is_some_and(|id| !id.is_string()) {
             return Err(type_error(
                 "chatwire: sendChat(message, conversationId?) takes strings",
