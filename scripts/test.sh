@@ -40,6 +40,10 @@ step "build pkg/ and check its size"
 bash scripts/build-pkg.sh
 node scripts/size.mjs | tee "$logs/size.log"
 
+step "the shipped package (no_std build, minified names) in Node against the test server"
+node --test tests/pkg/ 2>&1 | tee "$logs/pkg.log"
+count "$logs/pkg.log"
+
 step "TypeScript: pkg/chatwire.d.ts against tests/typescript/usage.ts"
 tsc -p tests/typescript/tsconfig.json
 

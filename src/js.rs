@@ -30,6 +30,10 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn then(this: &Settled, on_settled: &JsValue) -> Settled;
 
+    /// `globalThis`: the window, or the worker's global scope.
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL_THIS: JsValue;
+
     /// `console.error(message, detail)`.
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     pub fn console_error(message: &str, detail: &JsValue);
@@ -38,6 +42,11 @@ extern "C" {
 /// `ws.send(text)` with a JS string, without copying it into wasm.
 pub fn send_text(ws: &WebSocket, text: &JsValue) -> Result<(), JsValue> {
     ws.unchecked_ref::<TextSocket>().send(text)
+}
+
+/// `globalThis` (one import, instead of js-sys' four-way fallback).
+pub fn global() -> JsValue {
+    GLOBAL_THIS.with(JsValue::clone)
 }
 
 /// `target[key]`, or `undefined` when `target` is not an object.

@@ -357,7 +357,7 @@ impl Inner {
         if let Some(url) = &self.options.url {
             return url.clone();
         }
-        let location = get(&js_sys::global(), &JsValue::from_str("location"));
+        let location = get(&crate::js::global(), &JsValue::from_str("location"));
         let read = |key: &str| {
             get(&location, &JsValue::from_str(key))
                 .as_string()

@@ -33,7 +33,7 @@ pub struct PageLife {
 impl PageLife {
     /// Listens for [`PageEvent`]s on the global window and document, if there are any.
     pub fn listen(on_event: impl Fn(PageEvent) + Clone + 'static) -> PageLife {
-        let global = js_sys::global();
+        let global = crate::js::global();
         let mut listeners = Vec::new();
         let window: Option<EventTarget> = global.dyn_ref::<EventTarget>().cloned();
         let document = crate::js::get(&global, &JsValue::from_str("document"));
