@@ -172,10 +172,22 @@ impl Connection {
             return Flow::Stop;
         }
         if !self.busy() {
-            close(socket, close_code::RESTART, "server restarting").await;
-            return Flow::Stop;
+            return self.flush_and_restart(socket).await;
         }
         Flow::Continue
+    }
+
+    /// Sends what finished generations left in the outbox, then closes with 1012.
+    async fn flush_and_restart(&mut self, socket: &mut WebSocket) -> Flow {
+        if let Some(rx) = &mut self.out_rx {
+            while let Ok(frame) = rx.try_recv() {
+                if let Flow::Stop = send_text(socket, frame).await {
+                    return Flow::Stop;
+                }
+            }
+        }
+        close(socket, close_code::RESTART, "server restarting").await;
+        Flow::Stop
     }
 
     fn on_grace_over(&mut self) -> Flow {
@@ -191,16 +203,7 @@ impl Connection {
     async fn on_done(&mut self, socket: &mut WebSocket, message_id: &str) -> Flow {
         self.entries.retain(|e| e.message_id != message_id);
         if self.drain_deadline.is_some() && !self.busy() {
-            // Flush what the finished generations left in the outbox, then close.
-            if let Some(rx) = &mut self.out_rx {
-                while let Ok(frame) = rx.try_recv() {
-                    if let Flow::Stop = send_text(socket, frame).await {
-                        return Flow::Stop;
-                    }
-                }
-            }
-            close(socket, close_code::RESTART, "server restarting").await;
-            return Flow::Stop;
+            return self.flush_and_restart(socket).await;
         }
         Flow::Continue
     }
