@@ -2,49 +2,79 @@
 //!
 //! The seed app rebuilt the reply from React state inside `onStreamComplete` and read a
 //! stale value; the manager keeps the text itself and hands the full reply over instead.
+//!
+//! Generic over the id and text types: native tests use `String`; the browser adapter
+//! keeps JS strings, so a token is never copied into wasm memory on the hot path.
 
-use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::mem;
 
 /// Replies in flight at once before the oldest is forgotten (a server that never sends
 /// `stream_complete` must not grow the page's memory without bound).
-const MAX_IN_FLIGHT: usize = 32;
+pub const MAX_IN_FLIGHT: usize = 32;
 
-/// Accumulated text per in-flight message.
-#[derive(Debug, Default)]
-pub struct StreamAccumulator {
-    // A short Vec beats a HashMap here: few streams are in flight and it costs less wasm.
-    streams: Vec<(String, String)>,
+/// Text that tokens are appended to; `Default` is the empty text.
+pub trait StreamText: Default {
+    /// `self += token`.
+    fn append(&mut self, token: &Self);
 }
 
-impl StreamAccumulator {
-    /// Appends `token` to the text of `message_id`.
-    pub fn push(&mut self, message_id: &str, token: &str) {
-        if let Some((_, text)) = self.streams.iter_mut().find(|(id, _)| id == message_id) {
-            text.push_str(token);
+impl StreamText for String {
+    fn append(&mut self, token: &Self) {
+        self.push_str(token);
+    }
+}
+
+/// Accumulated text per in-flight message.
+#[derive(Debug)]
+pub struct StreamAccumulator<Id, Text> {
+    // A short Vec beats a map here: few streams are in flight and it costs less wasm.
+    streams: Vec<(Id, Text)>,
+}
+
+impl<Id, Text> Default for StreamAccumulator<Id, Text> {
+    fn default() -> Self {
+        StreamAccumulator {
+            streams: Vec::new(),
+        }
+    }
+}
+
+impl<Id: PartialEq + Clone, Text: StreamText> StreamAccumulator<Id, Text> {
+    /// Appends `token` to the text of `message_id` (the first token starts it).
+    pub fn push(&mut self, message_id: &Id, token: &Text) {
+        // Newest first: the stream being extended is almost always the latest one.
+        if let Some((_, text)) = self
+            .streams
+            .iter_mut()
+            .rev()
+            .find(|(id, _)| id == message_id)
+        {
+            text.append(token);
             return;
         }
         if self.streams.len() >= MAX_IN_FLIGHT {
             let mut oldest = true;
             self.streams.retain(|_| !mem::take(&mut oldest));
         }
-        self.streams.push((message_id.to_owned(), token.to_owned()));
+        let mut text = Text::default();
+        text.append(token);
+        self.streams.push((message_id.clone(), text));
     }
 
-    /// Removes `message_id` and returns its full text (empty if no token arrived).
-    pub fn finish(&mut self, message_id: &str) -> String {
+    /// Removes `message_id` and returns its full text (`None` if no token arrived).
+    pub fn finish(&mut self, message_id: &Id) -> Option<Text> {
         // `retain` rather than `remove(index)`: no bounds-check panic path in the wasm.
-        let mut text = String::new();
-        self.streams.retain_mut(|(id, streamed)| {
-            let done = id == message_id;
+        let mut finished = None;
+        self.streams.retain_mut(|(id, text)| {
+            let done = finished.is_none() && id == message_id;
             if done {
-                text = mem::take(streamed);
+                finished = Some(mem::take(text));
             }
             !done
         });
-        text
+        finished
     }
 
     /// Forgets every stream (the connection that carried them is gone).
@@ -62,35 +92,42 @@ impl StreamAccumulator {
 mod tests {
     use super::*;
 
+    type Acc = StreamAccumulator<String, String>;
+
+    fn s(text: &str) -> String {
+        text.to_owned()
+    }
+
     #[test]
     fn joins_tokens_per_message() {
-        let mut acc = StreamAccumulator::default();
-        acc.push("m1", "Hel");
-        acc.push("m2", "Other");
-        acc.push("m1", "lo ");
-        acc.push("m1", "wörld");
-        assert_eq!(acc.finish("m1"), "Hello wörld");
+        let mut acc = Acc::default();
+        acc.push(&s("m1"), &s("Hel"));
+        acc.push(&s("m2"), &s("Other"));
+        acc.push(&s("m1"), &s("lo "));
+        acc.push(&s("m1"), &s("wörld"));
+        assert_eq!(acc.finish(&s("m1")).as_deref(), Some("Hello wörld"));
         assert_eq!(acc.in_flight(), 1);
-        assert_eq!(acc.finish("m2"), "Other");
-        assert_eq!(acc.finish("m2"), "");
+        assert_eq!(acc.finish(&s("m2")).as_deref(), Some("Other"));
+        assert_eq!(acc.finish(&s("m2")), None);
         assert_eq!(acc.in_flight(), 0);
     }
 
     #[test]
-    fn unknown_message_finishes_empty() {
-        let mut acc = StreamAccumulator::default();
-        assert_eq!(acc.finish("never-started"), "");
+    fn unknown_message_finishes_with_nothing() {
+        let mut acc = Acc::default();
+        assert_eq!(acc.finish(&s("never-started")), None);
     }
 
     #[test]
     fn in_flight_streams_are_bounded_oldest_first() {
-        let mut acc = StreamAccumulator::default();
+        let mut acc = Acc::default();
         for n in 0..(MAX_IN_FLIGHT + 3) {
-            acc.push(&n.to_string(), "x");
+            acc.push(&n.to_string(), &s("x"));
         }
         assert_eq!(acc.in_flight(), MAX_IN_FLIGHT);
-        assert_eq!(acc.finish("0"), "");
-        assert_eq!(acc.finish("3"), "x");
+        assert_eq!(acc.finish(&s("0")), None);
+        assert_eq!(acc.finish(&s("2")), None);
+        assert_eq!(acc.finish(&s("3")).as_deref(), Some("x"));
         acc.clear();
         assert_eq!(acc.in_flight(), 0);
     }

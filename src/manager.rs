@@ -15,7 +15,7 @@ use core::mem;
 use js_sys::{Array, Date, Function, Math, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::accumulator::StreamAccumulator;
+use crate::accumulator::{StreamAccumulator, StreamText};
 use crate::callbacks::{invoke, Callbacks, Slot};
 use crate::error::ErrorCode;
 use crate::frame::FrameKind;
@@ -46,6 +46,28 @@ struct Keys {
     message_id: JsValue,
     token: JsValue,
     content: JsValue,
+    /// The hottest `type`, compared without copying the type string into wasm.
+    stream_token: JsValue,
+}
+
+/// A JS string that tokens are concatenated onto in JS: the streamed text never crosses
+/// into wasm memory.
+struct JsText(JsValue);
+
+impl Default for JsText {
+    fn default() -> Self {
+        JsText(JsValue::from_str(""))
+    }
+}
+
+impl StreamText for JsText {
+    fn append(&mut self, token: &Self) {
+        self.0 = self
+            .0
+            .unchecked_ref::<js_sys::JsString>()
+            .concat(&token.0)
+            .into();
+    }
 }
 
 struct Inner {
@@ -59,7 +81,7 @@ struct Inner {
     reconnect_timer: Option<Timeout>,
     reconnect_due_at: f64,
     outbox: Outbox<JsValue>,
-    streams: StreamAccumulator,
+    streams: StreamAccumulator<JsValue, JsText>,
     callbacks: Callbacks,
     /// `(resolve, reject)` of pending `connect()` promises.
     waiters: Vec<(Function, Function)>,
@@ -129,6 +151,7 @@ impl ChatWebSocketManager {
                 message_id: JsValue::from_str("message_id"),
                 token: JsValue::from_str("token"),
                 content: JsValue::from_str("content"),
+                stream_token: JsValue::from_str("stream_token"),
             },
         };
         Ok(ChatWebSocketManager {
@@ -572,17 +595,15 @@ fn on_frame(shared: &Shared, data: JsValue) {
 }
 
 /// Parses a text frame into `(kind, object)`; `None` for anything that is not a JSON
-/// object with a string `type` (binary frames included).
+/// object with a string `type` (binary frames included: `JSON.parse` refuses them, and
+/// `Reflect.get` refuses primitives).
 fn decode(keys: &Keys, data: &JsValue) -> Option<(FrameKind, JsValue)> {
-    if !data.is_string() {
-        return None;
-    }
     let frame = parse_json(data).ok()?;
-    if !frame.is_object() {
-        return None;
+    let kind = Reflect::get(&frame, &keys.kind).ok()?;
+    if kind == keys.stream_token {
+        return Some((FrameKind::StreamToken, frame));
     }
-    let kind = FrameKind::from_type(&get(&frame, &keys.kind).as_string()?);
-    Some((kind, frame))
+    Some((FrameKind::from_type(&kind.as_string()?), frame))
 }
 
 /// Keeps the text of streamed replies; fills `data.content` on `stream_complete` when the
@@ -593,18 +614,20 @@ fn accumulate(inner: &mut Inner, kind: FrameKind, frame: &JsValue) {
         FrameKind::StreamToken | FrameKind::StreamComplete => get(frame, &keys.data),
         _ => return,
     };
-    let Some(message_id) = get(&data, &keys.message_id).as_string() else {
+    let message_id = get(&data, &keys.message_id);
+    if message_id.is_undefined() {
         return;
-    };
+    }
     if kind == FrameKind::StreamToken {
-        if let Some(token) = get(&data, &keys.token).as_string() {
-            inner.streams.push(&message_id, &token);
+        let token = get(&data, &keys.token);
+        if token.is_string() {
+            inner.streams.push(&message_id, &JsText(token));
         }
         return;
     }
-    let text = inner.streams.finish(&message_id);
+    let text = inner.streams.finish(&message_id).unwrap_or_default();
     if get(&data, &keys.content).is_undefined() {
-        let _ = Reflect::set(&data, &keys.content, &JsValue::from_str(&text));
+        let _ = Reflect::set(&data, &keys.content, &text.0);
     }
 }
 
