@@ -1,0 +1,157 @@
+//! The two readers whose latencies are compared, and the idle-socket opener:
+//! a chatwire WebSocket client of the relay, and a direct SSE reader of the upstream.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::clock::now_ns;
+use crate::upstream::Script;
+
+/// An open client WebSocket.
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// What one stream delivered.
+#[derive(Debug, Default)]
+pub struct StreamResult {
+    /// Arrival time minus upstream stamp, per token (paced scripts only).
+    pub latencies_ns: Vec<u64>,
+    /// Tokens received.
+    pub tokens: u64,
+    /// Clock reading at the first token.
+    pub first_ns: u64,
+    /// Clock reading at the last token.
+    pub last_ns: u64,
+}
+
+impl StreamResult {
+    fn token(&mut self, text: Option<&str>, stamped: bool) {
+        let now = now_ns();
+        if self.tokens == 0 {
+            self.first_ns = now;
+        }
+        self.last_ns = now;
+        self.tokens += 1;
+        if stamped {
+            if let Some(stamp) = text.and_then(|t| t.parse::<u64>().ok()) {
+                self.latencies_ns.push(now.saturating_sub(stamp));
+            }
+        }
+    }
+}
+
+/// The string value of `"key":"…"` in a flat JSON text (values here have no escapes).
+fn string_field<'a>(json: &'a str, key: &str) -> Option<&'a str> {
+    let pattern = format!("\"{key}\":\"");
+    let start = json.find(&pattern)? + pattern.len();
+    let len = json[start..].find('"')?;
+    Some(&json[start..start + len])
+}
+
+/// Opens a chatwire socket to the relay.
+pub async fn connect(ws_base: &str, session: &str) -> Result<Socket, String> {
+    let url = format!("{ws_base}/ws/chat/{session}/?token=bench");
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    Ok(socket)
+}
+
+/// Opens a socket and exchanges one `ping`/`pong`, so the relay has used its buffers for it
+/// once (an idle chat socket has at least seen a heartbeat).
+pub async fn connect_and_ping(ws_base: &str, session: &str) -> Result<Socket, String> {
+    let mut socket = connect(ws_base, session).await?;
+    socket
+        .send(Message::text(r#"{"type":"ping","data":{}}"#))
+        .await
+        .map_err(|e| format!("send: {e}"))?;
+    while let Some(message) = socket.next().await {
+        if let Message::Text(text) = message.map_err(|e| format!("read: {e}"))? {
+            if string_field(text.as_str(), "type") == Some("pong") {
+                return Ok(socket);
+            }
+        }
+    }
+    Err("socket ended before pong".to_owned())
+}
+
+/// Asks the relay for one generation of `script` on a fresh socket and reads it to the end.
+pub async fn relayed(ws_base: &str, session: &str, script: Script) -> Result<StreamResult, String> {
+    let stamped = matches!(script, Script::Paced { .. });
+    let mut socket = connect(ws_base, session).await?;
+    let request =
+        serde_json::json!({"type": "chat_message", "data": {"message": script.message()}});
+    socket
+        .send(Message::text(request.to_string()))
+        .await
+        .map_err(|e| format!("send: {e}"))?;
+    let mut result = StreamResult::default();
+    while let Some(message) = socket.next().await {
+        let text = match message.map_err(|e| format!("read: {e}"))? {
+            Message::Text(text) => text,
+            Message::Close(frame) => return Err(format!("relay closed the socket: {frame:?}")),
+            _ => continue,
+        };
+        match string_field(text.as_str(), "type") {
+            Some("stream_token") => result.token(string_field(text.as_str(), "token"), stamped),
+            Some("stream_complete") => {
+                let _ = socket.close(None).await;
+                return Ok(result);
+            }
+            Some("error") => return Err(format!("relay error frame: {}", text.as_str())),
+            _ => {}
+        }
+    }
+    Err("socket ended before stream_complete".to_owned())
+}
+
+/// Reads `script` straight from the upstream's SSE, as the relay's HTTP client would.
+pub async fn direct(
+    http: &reqwest::Client,
+    upstream: &str,
+    script: Script,
+) -> Result<StreamResult, String> {
+    let stamped = matches!(script, Script::Paced { .. });
+    let response = http
+        .post(format!("{upstream}/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .header("accept", "text/event-stream")
+        .body(script.request_body())
+        .send()
+        .await
+        .map_err(|e| format!("request: {e}"))?;
+    let mut body = response.bytes_stream();
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut result = StreamResult::default();
+    while let Some(chunk) = body.next().await {
+        buffer.extend_from_slice(&chunk.map_err(|e| format!("body: {e}"))?);
+        let mut consumed = 0;
+        while let Some(end) = buffer[consumed..].windows(2).position(|w| w == b"\n\n") {
+            let event = std::str::from_utf8(&buffer[consumed..consumed + end]).unwrap_or("");
+            consumed += end + 2;
+            if event.starts_with("data: [DONE]") {
+                return Ok(result);
+            }
+            if let Some(content) = string_field(event, "content") {
+                result.token(Some(content), stamped);
+            }
+        }
+        buffer.drain(..consumed);
+    }
+    Err("upstream body ended before [DONE]".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_flat_string_fields() {
+        let frame =
+            r#"{"type":"stream_token","data":{"message_id":"msg_1","token":"123","seq":0}}"#;
+        assert_eq!(string_field(frame, "type"), Some("stream_token"));
+        assert_eq!(string_field(frame, "token"), Some("123"));
+        assert_eq!(string_field(frame, "missing"), None);
+    }
+}

@@ -1,0 +1,168 @@
+//! Runs the relay binary as a child process pointed at the fake upstream, and reads its
+//! memory and CPU time from /proc.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// How long the relay may take to log its address.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+/// Clock ticks per second of /proc/PID/stat times (USER_HZ, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// A running relay.
+pub struct Relay {
+    child: Child,
+    pid: u32,
+    /// `http://ADDR`
+    pub http: String,
+    /// `ws://ADDR`
+    pub ws: String,
+}
+
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Relay {
+    /// Starts `bin` on 127.0.0.1 (a free port) against the upstream at `upstream`.
+    pub async fn start(bin: &Path, upstream: SocketAddr) -> Result<Relay, String> {
+        let mut child = Command::new(bin)
+            .env("RELAY_ADDR", "127.0.0.1:0")
+            .env("DEEPSEEK_API_KEY", "bench-key")
+            .env("DEEPSEEK_BASE_URL", format!("http://{upstream}/v1"))
+            .env("DEEPSEEK_MODEL", "bench")
+            .env("RELAY_MAX_UPSTREAM", "100000")
+            .env_remove("RELAY_TOKENS")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            // The relay logs to stdout (tracing's default); stderr carries start-up errors.
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let pid = child.id().ok_or("relay exited at once")?;
+        let stdout = child.stdout.take().ok_or("no relay stdout")?;
+        let stderr = child.stderr.take().ok_or("no relay stderr")?;
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                eprintln!("relay: {line}");
+            }
+        });
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = tokio::time::timeout(START_TIMEOUT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let line = strip_ansi(&line);
+                if let Some((_, rest)) = line.split_once("listening on http://") {
+                    return Some(rest.split_whitespace().next().unwrap_or("").to_owned());
+                }
+            }
+            None
+        })
+        .await
+        .map_err(|_| "the relay did not log its address in time".to_owned())?
+        .ok_or("the relay exited before listening")?;
+        // Keep draining the log so the relay never blocks on a full pipe; show problems.
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let line = strip_ansi(&line);
+                if line.contains("ERROR") || line.contains("WARN") {
+                    eprintln!("relay: {line}");
+                }
+            }
+        });
+        Ok(Relay {
+            child,
+            pid,
+            http: format!("http://{addr}"),
+            ws: format!("ws://{addr}"),
+        })
+    }
+
+    /// Resident set size in bytes (VmRSS).
+    pub fn rss_bytes(&self) -> Option<u64> {
+        rss_bytes(self.pid)
+    }
+
+    /// User + system CPU time in seconds.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        cpu_seconds(&self.pid.to_string())
+    }
+
+    /// Stops the relay (SIGKILL: nothing of its state is needed afterwards).
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+}
+
+/// VmRSS of a process, in bytes.
+pub fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// User + system CPU time of `/proc/{pid}` (`self` for this process), in seconds.
+pub fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / TICKS_PER_SECOND)
+}
+
+/// Reads a number from the relay's `/healthz` JSON.
+pub async fn health_field(http: &reqwest::Client, base: &str, field: &str) -> Option<u64> {
+    let body = http
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .ok()?
+        .bytes()
+        .await
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    value.get(field)?.as_u64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi_codes_are_removed() {
+        assert_eq!(
+            strip_ansi("\u{1b}[32m INFO\u{1b}[0m listening on http://127.0.0.1:5"),
+            " INFO listening on http://127.0.0.1:5"
+        );
+    }
+
+    #[test]
+    fn reads_its_own_proc_entries() {
+        assert!(rss_bytes(std::process::id()).unwrap() > 0);
+        assert!(cpu_seconds("self").is_some());
+    }
+}
