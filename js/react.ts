@@ -7,15 +7,15 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import init, { ChatWebSocketManager } from "./chatwire.js";
+import type { AuthToken, ConnectionState } from "./chatwire.js";
+
+export type { AuthToken };
 
 /** Options accepted by the manager's constructor (derived so they never drift from it). */
 export type ManagerOptions = NonNullable<ConstructorParameters<typeof ChatWebSocketManager>[2]>;
 
 /** The manager's connection state: `idle`, `connecting`, `open`, `reconnecting`, `closed`, `failed`. */
-export type ConnectionStatus = "idle" | "connecting" | "open" | "reconnecting" | "closed" | "failed";
-
-/** What the manager accepts as a token: a string, or a function returning one (maybe async). */
-export type AuthToken = string | (() => string | Promise<string>);
+export type ConnectionStatus = ConnectionState;
 
 /** Who said a message. `error` marks a generation that failed, shown inline in the list. */
 export type ChatRole = "user" | "assistant" | "error";
