@@ -640,9 +640,10 @@ fn on_lost(shared: &Shared, code: u16) {
         let waiters = match outcome {
             AfterLoss::Reconnect { delay_ms, .. } => {
                 inner.reconnect_due_at = Date::now() + delay_ms;
-                inner.reconnect_timer = Some(Timeout::new(delay_ms, move || {
-                    with_shared(&weak, reconnect_now)
-                }));
+                inner.reconnect_timer = Some(Timeout::new(
+                    delay_ms,
+                    Box::new(move || with_shared(&weak, reconnect_now)),
+                ));
                 Vec::new()
             }
             AfterLoss::GiveUp => mem::take(&mut inner.waiters),
@@ -674,9 +675,10 @@ fn reconnect_now(shared: &Shared) {
 
 fn heartbeat_timer(weak: Weak<RefCell<Inner>>, after_ms: f64) -> Timeout {
     // +1 ms: a timer that fires a fraction early would only tick again at once.
-    Timeout::new(after_ms + 1.0, move || {
-        with_shared(&weak, on_heartbeat_tick)
-    })
+    Timeout::new(
+        after_ms + 1.0,
+        Box::new(move || with_shared(&weak, on_heartbeat_tick)),
+    )
 }
 
 fn on_heartbeat_tick(shared: &Shared) {

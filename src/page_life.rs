@@ -8,6 +8,8 @@ use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::EventTarget;
 
+use crate::socket::Handler;
+
 /// A page-life event the manager reacts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageEvent {
@@ -22,7 +24,7 @@ pub enum PageEvent {
 struct Listener {
     target: EventTarget,
     name: &'static str,
-    closure: Closure<dyn FnMut()>,
+    closure: Handler,
 }
 
 /// The listeners of one manager; empty where there is no window (workers, Node).
@@ -63,7 +65,8 @@ impl PageLife {
 
 impl Listener {
     fn add(target: &EventTarget, name: &'static str, handler: impl FnMut() + 'static) -> Listener {
-        let closure = Closure::<dyn FnMut()>::new(handler);
+        let mut handler = handler;
+        let closure = Handler::new(move |_: JsValue| handler());
         let _ = target.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
         Listener {
             target: target.clone(),

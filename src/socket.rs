@@ -10,6 +10,10 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
+/// Every closure the client hands to JS has this one type, so wasm-bindgen emits one
+/// invoke shim for all of them (each distinct closure type costs its own glue).
+pub type Handler = Closure<dyn FnMut(JsValue)>;
+
 static LIVE_SOCKETS: AtomicUsize = AtomicUsize::new(0);
 
 /// How many [`Socket`]s (each with its closures) exist right now, in every manager.
@@ -31,9 +35,9 @@ pub struct SocketHandlers {
 /// An open (or opening) WebSocket whose handlers live exactly as long as it does.
 pub struct Socket {
     ws: WebSocket,
-    _on_open: Closure<dyn FnMut()>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _on_open: Handler,
+    _on_message: Handler,
+    _on_close: Handler,
 }
 
 impl Socket {
@@ -41,16 +45,17 @@ impl Socket {
     pub fn open(url: &str, handlers: SocketHandlers) -> Result<Socket, JsValue> {
         let ws = WebSocket::new(url)?;
         let SocketHandlers {
-            on_open,
+            mut on_open,
             mut on_message,
             mut on_close,
         } = handlers;
-        let open = Closure::<dyn FnMut()>::new(on_open);
-        let message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            on_message(event.data())
+        let open = Handler::new(move |_: JsValue| on_open());
+        let message = Handler::new(move |event: JsValue| {
+            on_message(event.unchecked_into::<MessageEvent>().data())
         });
-        let close =
-            Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| on_close(event.code()));
+        let close = Handler::new(move |event: JsValue| {
+            on_close(event.unchecked_into::<CloseEvent>().code())
+        });
         ws.set_onopen(Some(open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(close.as_ref().unchecked_ref()));

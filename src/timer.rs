@@ -1,6 +1,10 @@
 //! One-shot timers that are cancelled when dropped (gloo-timers' `Timeout`, without std).
 
+use alloc::boxed::Box;
+
 use wasm_bindgen::prelude::*;
+
+use crate::socket::Handler;
 
 #[wasm_bindgen]
 extern "C" {
@@ -13,13 +17,18 @@ extern "C" {
 /// A pending `setTimeout`; dropping it clears the timer and frees the closure.
 pub struct Timeout {
     id: JsValue,
-    _callback: Closure<dyn FnMut()>,
+    _callback: Handler,
 }
 
 impl Timeout {
     /// Calls `callback` once after `ms` milliseconds (capped at setTimeout's maximum).
-    pub fn new(ms: f64, callback: impl FnOnce() + 'static) -> Timeout {
-        let callback = Closure::once(callback);
+    pub fn new(ms: f64, callback: Box<dyn FnOnce()>) -> Timeout {
+        let mut callback = Some(callback);
+        let callback = Handler::new(move |_: JsValue| {
+            if let Some(callback) = callback.take() {
+                callback();
+            }
+        });
         let ms = ms.clamp(0.0, i32::MAX as f64) as i32;
         let id = set_timeout(callback.as_ref(), ms);
         Timeout {
