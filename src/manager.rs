@@ -179,12 +179,7 @@ impl ChatWebSocketManager {
     /// Closes the connection with code 1000. The manager never reconnects afterwards
     /// (until `connect()` is called again); queued frames stay queued.
     pub fn disconnect(&self) {
-        let waiters = with_state_change(&self.shared, |inner| {
-            inner.life.stop();
-            inner.release_connection();
-            inner.page = None;
-            mem::take(&mut inner.waiters)
-        });
+        let waiters = with_state_change(&self.shared, Inner::stop);
         settle(waiters, Err(ErrorCode::Disconnected));
     }
 
@@ -356,16 +351,22 @@ impl Drop for ChatWebSocketManager {
         let Ok(mut inner) = self.shared.try_borrow_mut() else {
             return;
         };
-        inner.life.stop();
-        inner.release_connection();
-        inner.page = None;
-        let waiters = mem::take(&mut inner.waiters);
+        let waiters = inner.stop();
         drop(inner);
         settle(waiters, Err(ErrorCode::Disconnected));
     }
 }
 
 impl Inner {
+    /// Stops for good (`closed`): no socket, timers or page listeners. Returns the pending
+    /// `connect()` promises for the caller to reject once no borrow is held.
+    fn stop(&mut self) -> Vec<(Function, Function)> {
+        self.life.stop();
+        self.release_connection();
+        self.page = None;
+        mem::take(&mut self.waiters)
+    }
+
     /// Drops the socket, timers and in-flight streams; later token answers are ignored.
     fn release_connection(&mut self) {
         self.socket = None;
@@ -528,12 +529,7 @@ fn open_socket(shared: &Shared, token: &str) {
     match socket {
         Ok(socket) => shared.borrow_mut().socket = Some(socket),
         Err(()) => {
-            let waiters = with_state_change(shared, |inner| {
-                inner.life.stop();
-                inner.release_connection();
-                inner.page = None;
-                mem::take(&mut inner.waiters)
-            });
+            let waiters = with_state_change(shared, Inner::stop);
             report(shared, ErrorCode::InvalidUrl);
             settle(waiters, Err(ErrorCode::InvalidUrl));
         }
