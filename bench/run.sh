@@ -9,8 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# 10,000 idle sockets need as many descriptors in the relay and in the load generator.
-want=12000
+# 10,000 idle sockets need as many descriptors in the relay and in the load generator
+# (which also holds the fake upstream's connections).
+want=30000
 hard=$(ulimit -Hn)
 if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then want=$hard; fi
 ulimit -n "$want"
@@ -26,6 +27,8 @@ if [ ! -f pkg/chatwire.js ] || [ ! -f pkg/chatwire_bg.wasm ]; then
 fi
 
 mkdir -p bench/results
+export BENCH_STARTED="$(date +%s)"
+export BENCH_LOADAVG="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== building the relay and the load generator (cargo --profile server)" >&2
 cargo build --quiet --profile server -p chatwire-relay -p relay-load
 

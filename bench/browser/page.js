@@ -9,7 +9,40 @@ const wsBase = `ws://${location.host}`;
 /** No single flood or cycle batch may run longer than this. */
 const RUN_TIMEOUT_MS = 120_000;
 
+/**
+ * The floor Chromium itself sets: a bare WebSocket that parses nothing, tells frames apart by
+ * their first bytes and hands the callback a constant frame. What a manager adds per frame is
+ * its time above this.
+ */
+class BareSocket {
+  constructor(sessionId) {
+    this.url = `${wsBase}/ws/chat/${sessionId}/?token=bench`;
+    this.onStreamToken = undefined;
+    this.onStreamComplete = undefined;
+    this.onError = undefined;
+  }
+
+  connect() {
+    return new Promise((resolve, reject) => {
+      this.ws = new WebSocket(this.url);
+      this.ws.onopen = () => resolve();
+      this.ws.onerror = (e) => reject(e);
+      this.ws.onmessage = (event) => {
+        if (event.data.startsWith('{"type":"stream_token"')) this.onStreamToken(BARE_FRAME);
+        else this.onStreamComplete();
+      };
+    });
+  }
+
+  disconnect() {
+    this.ws.onmessage = null;
+    this.ws.close();
+  }
+}
+const BARE_FRAME = { data: { token: "tok" } };
+
 function makeManager(kind, sessionId) {
+  if (kind === "bare") return new BareSocket(sessionId);
   if (kind === "chatwire") {
     return new ChatWebSocketManager(sessionId, "bench", { url: wsBase, heartbeatIntervalMs: 0 });
   }

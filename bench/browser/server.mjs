@@ -84,8 +84,13 @@ async function flood(ws, total, perMessage) {
     if (ws.readyState !== ws.OPEN) return;
     if (!socket.write(chunk)) {
       await new Promise((resolve) => {
-        socket.once("drain", resolve);
-        socket.once("close", resolve);
+        const done = () => {
+          socket.off("drain", done);
+          socket.off("close", done);
+          resolve();
+        };
+        socket.on("drain", done);
+        socket.on("close", done);
       });
     }
   }

@@ -3,6 +3,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -52,7 +53,10 @@ fn string_field<'a>(json: &'a str, key: &str) -> Option<&'a str> {
 /// Opens a chatwire socket to the relay.
 pub async fn connect(ws_base: &str, session: &str) -> Result<Socket, String> {
     let url = format!("{ws_base}/ws/chat/{session}/?token=bench");
-    let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+    // tungstenite zero-fills its whole read buffer (128 KiB by default) on reads; with
+    // thousands of sockets that memset was a fifth of the machine's CPU, taken from the relay.
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
         .await
         .map_err(|e| format!("connect: {e}"))?;
     Ok(socket)

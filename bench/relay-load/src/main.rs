@@ -39,7 +39,7 @@ const OPEN_PARALLEL: usize = 64;
 const MAX_IDLE: usize = 50_000;
 
 const USAGE: &str = "usage: relay-load --relay PATH --out FILE [--latency-streams 1,100,1000] \
-[--paced-tokens 100] [--period-ms 20] [--throughput-streams 1000] [--throughput-tokens 300] \
+[--paced-tokens 100] [--period-ms 20] [--throughput-streams 1000] [--throughput-tokens 600] \
 [--idle 10000]";
 
 struct Options {
@@ -61,7 +61,7 @@ fn parse_options() -> Result<Options, String> {
         paced_tokens: 100,
         period: Duration::from_millis(20),
         throughput_streams: 1000,
-        throughput_tokens: 300,
+        throughput_tokens: 600,
         idle: 10_000,
     };
     let mut args = std::env::args().skip(1);
@@ -135,6 +135,13 @@ fn latencies(results: &[StreamResult]) -> Vec<u64> {
 
 fn us(v: &Value, key: &str) -> f64 {
     v.get(key).and_then(Value::as_f64).unwrap_or(0.0)
+}
+
+fn http_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 async fn latency_phase(
@@ -240,7 +247,7 @@ async fn idle_phase(
     upstream: SocketAddr,
     http: &reqwest::Client,
 ) -> Result<Value, String> {
-    let relay = Relay::start(&options.relay, upstream).await?;
+    let mut relay = Relay::start(&options.relay, upstream).await?;
     // Warm up: one socket opened and closed, so lazily built state is not counted.
     let mut warm = clients::connect_and_ping(&relay.ws, "warm-up").await?;
     let _ = futures_util::SinkExt::close(&mut warm).await;
@@ -275,7 +282,12 @@ async fn idle_phase(
     report_errors("idle", &errors);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let open = relay::health_field(http, &relay.http, "connections").await;
-    let after = relay.rss_bytes().ok_or("cannot read the relay's RSS")?;
+    let Some(after) = relay.rss_bytes() else {
+        let status = relay
+            .exit_status()
+            .unwrap_or_else(|| "still running".to_owned());
+        return Err(format!("cannot read the relay's RSS (relay: {status})"));
+    };
     let count = sockets.len();
     let per = after.saturating_sub(before) as f64 / count.max(1) as f64;
     eprintln!(
@@ -300,10 +312,9 @@ async fn run(options: Options) -> Result<Value, String> {
     let upstream_addr = listener.local_addr().map_err(|e| e.to_string())?;
     tokio::spawn(upstream::serve(listener));
     let upstream = format!("http://{upstream_addr}");
-    let http = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|e| e.to_string())?;
+    // Its pool holds a connection per direct stream; it is dropped before the idle phase so
+    // those descriptors are free for the idle sockets.
+    let http = http_client()?;
 
     let relay = Relay::start(&options.relay, upstream_addr).await?;
     eprintln!(
@@ -336,8 +347,9 @@ async fn run(options: Options) -> Result<Value, String> {
     eprintln!("relay-load: throughput");
     let throughput = throughput_phase(&options, &relay).await;
     relay.stop().await;
+    drop(http);
     eprintln!("relay-load: idle sockets (fresh relay)");
-    let idle = idle_phase(&options, upstream_addr, &http).await?;
+    let idle = idle_phase(&options, upstream_addr, &http_client()?).await?;
     Ok(json!({ "latency": latency, "throughput": throughput, "idle": idle }))
 }
 

@@ -108,6 +108,14 @@ impl Relay {
         cpu_seconds(&self.pid.to_string())
     }
 
+    /// How the relay ended, if it has.
+    pub fn exit_status(&mut self) -> Option<String> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Some(status.to_string()),
+            _ => None,
+        }
+    }
+
     /// Stops the relay (SIGKILL: nothing of its state is needed afterwards).
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
