@@ -138,6 +138,8 @@ chatwire against what a user would pick instead, measured in one run on one mach
 - Tools: Node ${machine.node}, ${machine.rustc}, ${machine.chromium} (headless, system build)
 - Commit: \`${machine.commit}\` (plus uncommitted changes in the shared tree, if any), run ${machine.date}
 - Command: \`npm run bench\`${machine.minutes ? ` (this run took ${machine.minutes.toFixed(1)} minutes)` : ""}; needs \`pkg/\` built by \`npm run build:pkg\`
+- Parts: \`node bench/size.mjs\`, \`node bench/browser/run.mjs\`, \`target/server/relay-load --help\`;
+  \`node bench/report.mjs\` rewrites this file from \`bench/results/\`
 - Load average when the run started: ${machine.loadavgAtStart} (a shared machine: other work running at the same time adds noise, most visible in the relay's tail latencies)
 
 ## Summary
@@ -222,7 +224,7 @@ wasm: \`memory.buffer.byteLength\` of the module's exports (what \`init()\` reso
 memory never shrinks, so it shows the high-water mark. Cycles: \`new\` → \`connect()\` →
 \`disconnect()\` → \`free()\` against a silent endpoint. Frames: ${int(memC.frames[1].frames)} \`stream_token\`
 frames as ${int(memC.frames[1].frames / memC.perMessage)} messages of ${int(memC.perMessage)} tokens, each ended by
-\`stream_complete\`, done twice on one socket per round; the second round tells a one-off
+\`stream_complete\`, done twice (a new socket per round); the second round tells a one-off
 high-water mark from growth. The page's JS heap is shared, so the seed rows are the baseline.
 
 | manager | connect/close cycles | JS heap | wasm memory |

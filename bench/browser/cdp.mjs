@@ -32,9 +32,20 @@ export async function launch(url, executablePath = "/usr/bin/chromium") {
     [...CHROMIUM_ARGS, "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", `--user-data-dir=${profile}`, url],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
-  const cleanup = () => {
-    if (proc.exitCode === null) proc.kill("SIGKILL");
-    rmSync(profile, { recursive: true, force: true });
+  const exited = new Promise((resolve) => proc.once("exit", resolve));
+  const cleanup = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    try {
+      // Chromium's helpers may still be writing their last files for a moment.
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (e) {
+      console.error(`bench: could not remove ${profile}: ${e.message}`);
+    }
   };
   try {
     const browserWs = await new Promise((resolve, reject) => {
@@ -114,11 +125,11 @@ export async function launch(url, executablePath = "/usr/bin/chromium") {
       onConsole,
       close: async () => {
         socket.close();
-        cleanup();
+        await cleanup();
       },
     };
   } catch (e) {
-    cleanup();
+    await cleanup();
     throw e;
   }
 }
