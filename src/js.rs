@@ -13,6 +13,11 @@ extern "C" {
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
 
+    /// `Reflect.get` without the try/catch wrapper wasm-bindgen puts around `catch` imports:
+    /// only for objects made by `JSON.parse` (plain data properties, nothing can throw).
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
+    fn get_parsed_unchecked(target: &JsValue, key: &JsValue) -> JsValue;
+
     /// A browser `WebSocket`, seen only for `send` with a JS string.
     #[wasm_bindgen(js_name = WebSocket)]
     type TextSocket;
@@ -52,6 +57,16 @@ pub fn global() -> JsValue {
 /// `target[key]`, or `undefined` when `target` is not an object.
 pub fn get(target: &JsValue, key: &JsValue) -> JsValue {
     Reflect::get(target, key).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `target[key]` of a value made by `JSON.parse`, or `undefined` when it is not an object.
+/// The per-frame fast path: no exception handling on the JS side.
+pub fn get_parsed(target: &JsValue, key: &JsValue) -> JsValue {
+    if target.is_object() {
+        get_parsed_unchecked(target, key)
+    } else {
+        JsValue::UNDEFINED
+    }
 }
 
 /// `target[key] = value`; a frozen or non-object target is left alone.

@@ -21,7 +21,7 @@ use crate::error::ErrorCode;
 use crate::frame::FrameKind;
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::ids::client_message_id;
-use crate::js::{coded_error, error_frame, get, parse_json, set};
+use crate::js::{coded_error, error_frame, get, get_parsed, parse_json, set};
 use crate::options::{OptionValue, Options};
 use crate::outbox::Outbox;
 use crate::page_life::{PageEvent, PageLife};
@@ -591,11 +591,10 @@ fn on_frame(shared: &Shared, data: JsValue) {
 }
 
 /// Parses a text frame into `(kind, object)`; `None` for anything that is not a JSON
-/// object with a string `type` (binary frames included: `JSON.parse` refuses them, and
-/// `Reflect.get` refuses primitives).
+/// object with a string `type` (binary frames included: `JSON.parse` refuses them).
 fn decode(keys: &Keys, data: &JsValue) -> Option<(FrameKind, JsValue)> {
     let frame = parse_json(data).ok()?;
-    let kind = Reflect::get(&frame, &keys.kind).ok()?;
+    let kind = get_parsed(&frame, &keys.kind);
     if kind == keys.stream_token {
         return Some((FrameKind::StreamToken, frame));
     }
@@ -607,22 +606,22 @@ fn decode(keys: &Keys, data: &JsValue) -> Option<(FrameKind, JsValue)> {
 fn accumulate(inner: &mut Inner, kind: FrameKind, frame: &JsValue) {
     let keys = &inner.keys;
     let data = match kind {
-        FrameKind::StreamToken | FrameKind::StreamComplete => get(frame, &keys.data),
+        FrameKind::StreamToken | FrameKind::StreamComplete => get_parsed(frame, &keys.data),
         _ => return,
     };
-    let message_id = get(&data, &keys.message_id);
+    let message_id = get_parsed(&data, &keys.message_id);
     if message_id.is_undefined() {
         return;
     }
     if kind == FrameKind::StreamToken {
-        let token = get(&data, &keys.token);
+        let token = get_parsed(&data, &keys.token);
         if token.is_string() {
             inner.streams.push(&message_id, &JsText(token));
         }
         return;
     }
     let text = inner.streams.finish(&message_id).unwrap_or_default();
-    if get(&data, &keys.content).is_undefined() {
+    if get_parsed(&data, &keys.content).is_undefined() {
         let _ = Reflect::set(&data, &keys.content, &text.0);
     }
 }
