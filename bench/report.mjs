@@ -10,6 +10,13 @@ const read = (name) => JSON.parse(readFileSync(new URL(`bench/results/${name}.js
 const size = read("size");
 const browser = read("browser");
 const relay = read("relay");
+/** Written by run.sh: when the run started and ended, and the load average at its start. */
+let run = {};
+try {
+  run = read("run");
+} catch {
+  run = {};
+}
 
 const sh = (cmd) => {
   try {
@@ -29,9 +36,9 @@ const machine = {
   rustc: sh("rustc -V"),
   chromium: browser.chromium,
   commit: sh("git rev-parse --short HEAD"),
-  date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-  loadavgAtStart: process.env.BENCH_LOADAVG ?? "unknown",
-  minutes: process.env.BENCH_STARTED ? (Date.now() / 1000 - Number(process.env.BENCH_STARTED)) / 60 : null,
+  date: new Date((run.finished ?? Date.now() / 1000) * 1000).toISOString().replace(/\.\d+Z$/, "Z"),
+  loadavgAtStart: run.loadavg ?? "unknown",
+  minutes: run.started && run.finished ? (run.finished - run.started) / 60 : null,
 };
 
 // ---- formatting helpers
@@ -79,10 +86,10 @@ const at100 = lat[100];
 
 const memRows = (label, s, axis) =>
   s[axis]
-    .map(
-      (x) =>
-        `| ${label} | ${int(x[axis === "cycles" ? "cycles" : "frames"])} | ${mib(x.jsHeapUsed)} | ${s === memS ? "—" : mib(x.wasmMemory)} |`,
-    )
+    .map((x, i, all) => {
+      const step = i === 0 ? "" : ((x.jsHeapUsed - all[i - 1].jsHeapUsed) / (x[axis] - all[i - 1][axis])).toFixed(axis === "cycles" ? 1 : 4);
+      return `| ${label} | ${int(x[axis])} | ${int(x.jsHeapUsed)} | ${step} | ${s === memS ? "—" : int(x.wasmMemory)} |`;
+    })
     .join("\n");
 
 // Where chatwire's bytes go: the wasm module's sections (gzip of each is not additive, so raw).
@@ -227,13 +234,13 @@ frames as ${int(memC.frames[1].frames / memC.perMessage)} messages of ${int(memC
 \`stream_complete\`, done twice (a new socket per round); the second round tells a one-off
 high-water mark from growth. The page's JS heap is shared, so the seed rows are the baseline.
 
-| manager | connect/close cycles | JS heap | wasm memory |
-| --- | ---: | ---: | ---: |
+| manager | connect/close cycles | JS heap (bytes) | heap growth per cycle since the previous row (bytes) | wasm memory (bytes) |
+| --- | ---: | ---: | ---: | ---: |
 ${memRows("chatwire", memC, "cycles")}
 ${memRows("seed JS", memS, "cycles")}
 
-| manager | frames received | JS heap | wasm memory |
-| --- | ---: | ---: | ---: |
+| manager | frames received | JS heap (bytes) | heap growth per frame since the previous row (bytes) | wasm memory (bytes) |
+| --- | ---: | ---: | ---: | ---: |
 ${memRows("chatwire", memC, "frames")}
 ${memRows("seed JS", memS, "frames")}
 
@@ -289,6 +296,12 @@ const vars = {
   relay_tokens_per_cpu_s: int(tput.relay_tokens_per_cpu_s),
   relay_cores: relayCoresUsed.toFixed(2),
   ratio: d.ratio.toFixed(2),
+  cyc_growth: kb(growth(memC.cycles, "jsHeapUsed")),
+  seed_cyc_growth: kb(growth(memS.cycles, "jsHeapUsed")),
+  cyc_first_rate: ((memC.cycles[1].jsHeapUsed - memC.cycles[0].jsHeapUsed) / memC.cycles[1].cycles).toFixed(0),
+  cyc_first_n: int(memC.cycles[1].cycles),
+  cyc_last_rate: ((memC.cycles.at(-1).jsHeapUsed - memC.cycles.at(-2).jsHeapUsed) / (memC.cycles.at(-1).cycles - memC.cycles.at(-2).cycles)).toFixed(0),
+  cyc_last_n: int(memC.cycles.at(-1).cycles - memC.cycles.at(-2).cycles),
   script_ratio: scriptRatio.toFixed(2),
   script_cw: sc.chatwire.toFixed(2),
   script_seed: sc.seed.toFixed(2),

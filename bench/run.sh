@@ -42,5 +42,7 @@ echo "== relay: latency, throughput, idle memory" >&2
 # shellcheck disable=SC2086 # RELAY_LOAD_ARGS is a list of flags
 target/server/relay-load --relay target/server/chatwire-relay --out bench/results/relay.json ${RELAY_LOAD_ARGS:-}
 
+printf '{"started": %s, "finished": %s, "loadavg": "%s"}\n' \
+  "$BENCH_STARTED" "$(date +%s)" "$BENCH_LOADAVG" > bench/results/run.json
 echo "== writing BENCHMARKS.md" >&2
 node bench/report.mjs
