@@ -43,7 +43,7 @@ const machine = {
 
 // ---- formatting helpers
 const int = (n) => Math.round(n).toLocaleString("en-US");
-const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
+const kb = (bytes) => `${(Math.abs(bytes) < 50 ? 0 : bytes / 1000).toFixed(1)} KB`;
 const us = (x) => (Math.abs(x) >= 1000 ? `${(x / 1000).toFixed(1)} ms` : `${Math.round(x)} µs`);
 const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 const pct = (x) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(0)} %`;
@@ -87,36 +87,14 @@ const at100 = lat[100];
 const memRows = (label, s, axis) =>
   s[axis]
     .map((x, i, all) => {
-      const step = i === 0 ? "" : ((x.jsHeapUsed - all[i - 1].jsHeapUsed) / (x[axis] - all[i - 1][axis])).toFixed(axis === "cycles" ? 1 : 4);
+      const rate = i === 0 ? 0 : (x.jsHeapUsed - all[i - 1].jsHeapUsed) / (x[axis] - all[i - 1][axis]);
+      const shown = Math.abs(rate) < 5e-5 ? 0 : rate;
+      const step = i === 0 ? "" : shown.toFixed(axis === "cycles" ? 1 : 4);
       return `| ${label} | ${int(x[axis])} | ${int(x.jsHeapUsed)} | ${step} | ${s === memS ? "—" : int(x.wasmMemory)} |`;
     })
     .join("\n");
 
-// Where chatwire's bytes go: the wasm module's sections (gzip of each is not additive, so raw).
-function wasmSections(bytes) {
-  const names = { 0: "custom", 1: "type", 2: "import", 3: "function", 5: "memory", 6: "global", 7: "export", 8: "start", 9: "element", 10: "code", 11: "data", 12: "data count" };
-  const out = {};
-  let i = 8;
-  const leb = () => {
-    let result = 0, shift = 0, b;
-    do {
-      b = bytes[i++];
-      result |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    return result >>> 0;
-  };
-  while (i < bytes.length) {
-    const id = bytes[i++];
-    const len = leb();
-    const name = names[id] ?? `section ${id}`;
-    out[name] = (out[name] ?? 0) + len;
-    i += len;
-  }
-  return out;
-}
-const sections = wasmSections(readFileSync(new URL("pkg/chatwire_bg.wasm", root)));
-const sectionText = Object.entries(sections)
+const sectionText = Object.entries(cw.wasmSections ?? {})
   .sort((a, b) => b[1] - a[1])
   .map(([n, b]) => `${n} ${int(b)}`)
   .join(", ");

@@ -38,6 +38,30 @@ export async function measurePeer(name) {
   return { version: installedVersion(name), raw: js.length, gzip: gzip(js), brotli: brotli(js) };
 }
 
+/** Where chatwire's bytes go: raw bytes per section of the wasm module (gzip of each is not additive). */
+export function wasmSections(bytes) {
+  const names = { 0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global", 7: "export", 8: "start", 9: "element", 10: "code", 11: "data", 12: "data count" };
+  const out = {};
+  let i = 8;
+  const leb = () => {
+    let result = 0, shift = 0, b;
+    do {
+      b = bytes[i++];
+      result |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    return result >>> 0;
+  };
+  while (i < bytes.length) {
+    const id = bytes[i++];
+    const len = leb();
+    const name = names[id] ?? `section ${id}`;
+    out[name] = (out[name] ?? 0) + len;
+    i += len;
+  }
+  return out;
+}
+
 export async function measureAll() {
   const c = await measureChatwire(new URL("pkg/", root));
   const chatwire = {
@@ -46,6 +70,7 @@ export async function measureAll() {
     gzip: c.jsGzip + c.wasmGzip,
     brotli: c.jsBrotli + c.wasmBrotli,
     parts: c,
+    wasmSections: wasmSections(readFileSync(new URL("pkg/chatwire_bg.wasm", root))),
   };
   const peers = {};
   for (const name of Object.keys(PEERS)) peers[name] = await measurePeer(name);
