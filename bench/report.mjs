@@ -179,7 +179,8 @@ the last token. ${d.runs} runs each, alternating which goes first, a forced GC b
 | seed JS frames/s | ${d.seedFps.map(int).join(" | ")} | **${int(d.seedMedianFps)}** |
 | bare WebSocket frames/s | ${d.bareFps.map(int).join(" | ")} | ${int(d.bareMedianFps)} |
 
-Ratio chatwire / seed: **${d.ratio.toFixed(2)}** (median of the per-pair ratios ${d.medianPairRatio.toFixed(2)}).
+Ratio chatwire / seed: **${d.ratio.toFixed(2)}** (median of the per-pair ratios ${d.medianPairRatio.toFixed(2)}; runs
+ranged ${int(Math.min(...d.chatwireFps))}–${int(Math.max(...d.chatwireFps))} frames/s for chatwire and ${int(Math.min(...d.seedFps))}–${int(Math.max(...d.seedFps))} for the seed, so a ratio within a few per cent of 1.0 can fall either side from run to run).
 ${dispatchOk ? "chatwire is at least as fast as the JavaScript it replaces." : `**Goal missed: chatwire is ${pct(d.ratio - 1)} against the seed** (ratio ${d.ratio.toFixed(2)} < 1.0). Per frame that is ${(1e6 / d.chatwireMedianFps).toFixed(1)} µs vs ${(1e6 / d.seedMedianFps).toFixed(1)} µs: ${((1e6 / d.chatwireMedianFps) - (1e6 / d.seedMedianFps)).toFixed(1)} µs more per frame.`}
 
 The bare WebSocket (\`onmessage\` that only tells frames apart by their first bytes, no
