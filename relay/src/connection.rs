@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -34,6 +34,8 @@ const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
 /// otherwise hold its generations (and their upstream slots) forever; past this the socket
 /// is dropped, which also drops its upstream requests.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Frames written before one flush; bounded so a flood cannot starve reading the client.
+const MAX_BATCH: usize = OUTBOX_FRAMES;
 
 struct Entry {
     message_id: String,
@@ -148,13 +150,37 @@ impl Connection {
             };
             let flow = match event {
                 Event::Shutdown => self.on_shutdown(socket).await,
-                Event::Out(frame) => send_text(socket, frame).await,
+                Event::Out(frame) => self.send_queued(socket, frame).await,
                 Event::Done(id) => self.on_done(socket, &id).await,
                 Event::GraceOver => self.on_grace_over(),
                 Event::Client(msg) => self.on_client(socket, msg).await,
             };
             if let Flow::Stop = flow {
                 return;
+            }
+        }
+    }
+
+    /// Sends `first` and every frame already queued behind it with one flush: a busy socket
+    /// gets one write per batch instead of one per token.
+    async fn send_queued(&mut self, socket: &mut WebSocket, first: Utf8Bytes) -> Flow {
+        let out_rx = &mut self.out_rx;
+        let batch = async {
+            socket.feed(Message::Text(first)).await?;
+            if let Some(rx) = out_rx {
+                for _ in 0..MAX_BATCH {
+                    let Ok(frame) = rx.try_recv() else { break };
+                    socket.feed(Message::Text(frame)).await?;
+                }
+            }
+            socket.flush().await
+        };
+        match tokio::time::timeout(WRITE_TIMEOUT, batch).await {
+            Ok(Ok(())) => Flow::Continue,
+            Ok(Err(_)) => Flow::Stop,
+            Err(_) => {
+                tracing::warn!("client stopped reading for {WRITE_TIMEOUT:?}; dropping the socket");
+                Flow::Stop
             }
         }
     }

@@ -24,6 +24,7 @@ pub mod state;
 pub mod web;
 pub mod ws;
 
+use axum::serve::ListenerExt;
 use std::future::Future;
 use std::time::Duration;
 
@@ -80,6 +81,10 @@ where
     tracing::info!("chatwire relay listening on http://{addr}");
     let token = state.shutdown.clone();
     let grace = config.shutdown_grace;
+    // Nagle's algorithm would hold a token back until the browser's delayed ACK: off.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(async move {
             shutdown.await;
