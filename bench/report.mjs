@@ -212,6 +212,8 @@ memory never shrinks, so it shows the high-water mark. Cycles: \`new\` → \`con
 frames as ${int(memC.frames[1].frames / memC.perMessage)} messages of ${int(memC.perMessage)} tokens, each ended by
 \`stream_complete\`, done twice (a new socket per round); the second round tells a one-off
 high-water mark from growth. The page's JS heap is shared, so the seed rows are the baseline.
+Before the measured cycles each manager runs ${int(browser.memoryWarmupCycles ?? 0)} unmeasured cycles, so neither pays the
+page's one-off WebSocket and JIT costs for the other.
 
 | manager | connect/close cycles | JS heap (bytes) | heap growth per cycle since the previous row (bytes) | wasm memory (bytes) |
 | --- | ---: | ---: | ---: | ---: |
