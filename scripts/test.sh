@@ -54,6 +54,7 @@ server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q listening "$logs/ws-server.log" && break; sleep 0.1; done
 export CHATWIRE_TEST_WS="ws://127.0.0.1:$port"
+export CHATWIRE_TEST_WS_REFUSING="ws://127.0.0.1:$((port + 1))"
 wasm-pack test --headless --chrome 2>&1 | tee "$logs/chrome.log"
 count "$logs/chrome.log"
 wasm-pack test --headless --firefox 2>&1 | tee "$logs/firefox.log"

@@ -19,6 +19,13 @@ const SERVER: &str = match option_env!("CHATWIRE_TEST_WS") {
     None => "ws://127.0.0.1:18765",
 };
 
+/// The same server on its second port, for sessions whose upgrades are refused (`down`,
+/// `flaky3`): Firefox slows further attempts to a host:port after repeated failures.
+const REFUSING_SERVER: &str = match option_env!("CHATWIRE_TEST_WS_REFUSING") {
+    Some(url) => url,
+    None => "ws://127.0.0.1:18766",
+};
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
@@ -63,7 +70,11 @@ fn json(text: &str) -> JsValue {
 }
 
 fn options(extra: &str) -> JsValue {
-    let text = format!("{{\"url\":\"{SERVER}\",\"baseDelayMs\":20,\"maxDelayMs\":200{extra}}}");
+    options_at(SERVER, extra)
+}
+
+fn options_at(server: &str, extra: &str) -> JsValue {
+    let text = format!("{{\"url\":\"{server}\",\"baseDelayMs\":20,\"maxDelayMs\":200{extra}}}");
     json(&text)
 }
 
@@ -168,7 +179,12 @@ async fn sleep(ms: i32) {
 
 /// Waits (polling every 5 ms, at most 4 s) until `condition` holds.
 async fn until(what: &str, condition: impl Fn() -> bool) {
-    for _ in 0..800 {
+    until_within(what, 4_000, condition).await;
+}
+
+/// Waits (polling every 5 ms, at most `ms`) until `condition` holds.
+async fn until_within(what: &str, ms: i32, condition: impl Fn() -> bool) {
+    for _ in 0..ms / 5 {
         if condition() {
             return;
         }
@@ -366,7 +382,7 @@ async fn reconnects_after_an_unexpected_close_and_resets_attempts() {
 
 #[wasm_bindgen_test]
 async fn initial_failures_are_retried_until_the_server_accepts() {
-    let p = probe(&unique("flaky3"), "t".into(), options(""));
+    let p = probe(&unique("flaky3"), "t".into(), options_at(REFUSING_SERVER, ""));
     p.connect().await.expect("third attempt opens");
     assert_eq!(
         p.states(),
@@ -387,7 +403,7 @@ async fn gives_up_after_max_attempts_with_reconnect_failed() {
     let p = probe(
         &unique("down"),
         "t".into(),
-        options(r#","maxReconnectAttempts":2,"baseDelayMs":5"#),
+        options_at(REFUSING_SERVER, r#","maxReconnectAttempts":2,"baseDelayMs":5"#),
     );
     let error = p
         .connect()
@@ -400,7 +416,9 @@ async fn gives_up_after_max_attempts_with_reconnect_failed() {
     assert_eq!(attempts, 3, "the first try plus two reconnects");
     // retry() starts over with a fresh count.
     assert!(p.manager.retry());
-    until("failed again", || p.error_codes().len() == 2).await;
+    // Firefox itself delays WebSocket attempts after repeated failures to one host
+    // (network.websocket.delay-failed-reconnects), so allow more time than usual.
+    until_within("failed again", 20_000, || p.error_codes().len() == 2).await;
     let attempts = p.states().iter().filter(|s| *s == "connecting").count();
     assert_eq!(attempts, 6);
     assert_eq!(p.state(), "failed");
@@ -422,7 +440,7 @@ async fn never_reconnects_after_disconnect() {
 
 #[wasm_bindgen_test]
 async fn disconnect_while_connecting_rejects_connect_and_stays_closed() {
-    let p = probe(&unique("down"), "t".into(), options(""));
+    let p = probe(&unique("down"), "t".into(), options_at(REFUSING_SERVER, ""));
     let pending = p.manager.connect();
     p.manager.disconnect();
     let error = JsFuture::from(pending).await.expect_err("rejected");

@@ -9,7 +9,12 @@
 //   flaky3   refuses the first 2 upgrades the same way, then behaves like echo
 //   close4401 / close4403 / close1008   closes with that code right after the upgrade
 //
-// Usage: node tests/server/ws-server.mjs [port]   (prints "listening <port>" when ready)
+// Usage: node tests/server/ws-server.mjs [port]   (prints "listening <port> <port2>" when ready)
+//
+// The same endpoints are served on a second port (port + 1, or any free port for port 0):
+// tests of refused upgrades use it, because Firefox delays further WebSocket attempts to a
+// host:port after repeated failures (network.websocket.delay-failed-reconnects), which
+// would slow unrelated tests sharing the first port.
 import { WebSocketServer } from "ws";
 
 const port = Number(process.argv[2] ?? process.env.CHATWIRE_TEST_PORT ?? 0);
@@ -31,8 +36,11 @@ function verifyClient({ req }, accept) {
 }
 
 const wss = new WebSocketServer({ port, host: "127.0.0.1", verifyClient });
+const second = new WebSocketServer({ port: port ? port + 1 : 0, host: "127.0.0.1", verifyClient });
 
-wss.on("connection", (ws, request) => {
+for (const server of [wss, second]) server.on("connection", onConnection);
+
+function onConnection(ws, request) {
   const session = sessionOf(request.url);
   if (session === null) {
     ws.close(4404, "no such endpoint");
@@ -64,7 +72,7 @@ wss.on("connection", (ws, request) => {
     else if (frame.type === "script") runScript(ws, frame.data);
     else send(ws, { type: "echo", data: frame });
   });
-});
+}
 
 function send(ws, frame) {
   ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
@@ -101,7 +109,9 @@ function runScript(ws, script) {
   }
 }
 
-wss.on("listening", () => {
-  console.log(`listening ${wss.address().port}`);
+Promise.all([wss, second].map((server) => new Promise((resolve) => server.on("listening", resolve)))).then(() => {
+  console.log(`listening ${wss.address().port} ${second.address().port}`);
 });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wss.close(() => process.exit(0)));
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => second.close(() => wss.close(() => process.exit(0))));
+}
