@@ -382,7 +382,11 @@ async fn reconnects_after_an_unexpected_close_and_resets_attempts() {
 
 #[wasm_bindgen_test]
 async fn initial_failures_are_retried_until_the_server_accepts() {
-    let p = probe(&unique("flaky3"), "t".into(), options_at(REFUSING_SERVER, ""));
+    let p = probe(
+        &unique("flaky3"),
+        "t".into(),
+        options_at(REFUSING_SERVER, ""),
+    );
     p.connect().await.expect("third attempt opens");
     assert_eq!(
         p.states(),
@@ -403,7 +407,10 @@ async fn gives_up_after_max_attempts_with_reconnect_failed() {
     let p = probe(
         &unique("down"),
         "t".into(),
-        options_at(REFUSING_SERVER, r#","maxReconnectAttempts":2,"baseDelayMs":5"#),
+        options_at(
+            REFUSING_SERVER,
+            r#","maxReconnectAttempts":2,"baseDelayMs":5"#,
+        ),
     );
     let error = p
         .connect()
