@@ -23,8 +23,6 @@ pub enum ErrorCode {
     TokenFailed,
     /// `disconnect()` was called while `connect()` was still pending.
     Disconnected,
-    /// An option had an unknown name or a wrong type.
-    InvalidOption,
 }
 
 impl ErrorCode {
@@ -39,7 +37,6 @@ impl ErrorCode {
             ErrorCode::InvalidUrl => "invalid_url",
             ErrorCode::TokenFailed => "token_failed",
             ErrorCode::Disconnected => "disconnected",
-            ErrorCode::InvalidOption => "invalid_option",
         }
     }
 
@@ -64,7 +61,6 @@ impl ErrorCode {
             ErrorCode::Disconnected => {
                 "chatwire: disconnect() was called before the connection opened"
             }
-            ErrorCode::InvalidOption => "chatwire: invalid option",
         }
     }
 
@@ -92,7 +88,6 @@ mod tests {
             ErrorCode::InvalidUrl,
             ErrorCode::TokenFailed,
             ErrorCode::Disconnected,
-            ErrorCode::InvalidOption,
         ];
         let mut codes: Vec<&str> = all.iter().map(|e| e.code()).collect();
         assert!(codes

@@ -74,12 +74,16 @@ pub fn set(target: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
 
-/// The `{type: "error", data: {code, message, retryable}}` frame the manager reports itself.
-pub fn error_frame(code: ErrorCode) -> Object {
+/// The `{type: "error", data: {code, message, retryable}}` frame the manager reports itself;
+/// `raw`, when given, goes into `data.raw` (the frame that could not be decoded).
+pub fn error_frame(code: ErrorCode, raw: Option<&JsValue>) -> Object {
     let data = Object::new();
     set(&data, "code", &JsValue::from_str(code.code()));
     set(&data, "message", &JsValue::from_str(code.message()));
     set(&data, "retryable", &JsValue::from_bool(code.retryable()));
+    if let Some(raw) = raw {
+        set(&data, "raw", raw);
+    }
     let frame = Object::new();
     set(&frame, "type", &JsValue::from_str("error"));
     set(&frame, "data", &data);

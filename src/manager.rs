@@ -421,7 +421,7 @@ fn emit(shared: &Shared, slot: Slot, arg: &JsValue) {
 }
 
 fn report(shared: &Shared, code: ErrorCode) {
-    emit(shared, Slot::Error, &error_frame(code));
+    emit(shared, Slot::Error, &error_frame(code, None));
 }
 
 fn settle(waiters: Vec<(Function, Function)>, outcome: Result<(), ErrorCode>) {
@@ -583,9 +583,11 @@ fn on_frame(shared: &Shared, data: JsValue) {
     match dispatch {
         Some((slot, frame, callback)) => invoke(callback, slot, &frame),
         None => {
-            let frame = error_frame(ErrorCode::BadFrame);
-            set(&get(&frame, &JsValue::from_str("data")), "raw", &data);
-            emit(shared, Slot::Error, &frame);
+            emit(
+                shared,
+                Slot::Error,
+                &error_frame(ErrorCode::BadFrame, Some(&data)),
+            );
         }
     }
 }
