@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Builds the npm package `chatwire` into pkg/: wasm-pack (release profile, tuned for size,
 # wasm-opt from the `binaryen` devDependency), then the package metadata and the React hook.
+#
+# core and alloc are rebuilt from rust-src with `-C panic=immediate-abort` (build-std): the
+# package already traps on panic (see src/lib.rs), and this also drops the panic messages,
+# file paths and formatting code that the prebuilt core carries (~580 B gzip). Those flags
+# are unstable, so this one build sets RUSTC_BOOTSTRAP=1 on the stable toolchain; it uses
+# its own target dir so the host and test builds keep their cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
-wasm-pack build --release --target web --out-dir pkg --out-name chatwire . -- --no-default-features >&2
+RUSTC_BOOTSTRAP=1 \
+  CARGO_TARGET_DIR="$PWD/target/pkg" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+  wasm-pack build --release --target web --out-dir pkg --out-name chatwire . -- \
+  --no-default-features -Z build-std=core,alloc >&2
 node scripts/finish-pkg.mjs

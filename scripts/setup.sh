@@ -19,6 +19,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   step "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
+# scripts/build-pkg.sh rebuilds core and alloc for the size-tuned package (build-std).
+if ! rustup component list --installed | grep -qx rust-src; then
+  step "rustup component add rust-src"
+  rustup component add rust-src
+fi
 if ! wasm-bindgen --version 2>/dev/null | grep -qF " $wasm_bindgen_version"; then
   step "cargo install wasm-bindgen-cli $wasm_bindgen_version"
   cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --force

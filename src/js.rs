@@ -25,6 +25,14 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = send)]
     fn send(this: &TextSocket, text: &JsValue) -> Result<(), JsValue>;
 
+    /// The `Promise` class, seen only for `new Promise(executor)` with the executor as a
+    /// plain JS function.
+    #[wasm_bindgen(js_name = Promise)]
+    type PromiseClass;
+
+    #[wasm_bindgen(constructor, js_class = Promise)]
+    fn new(executor: &JsValue) -> PromiseClass;
+
     /// A promise, seen only for `then` with one callback.
     pub type Settled;
 
@@ -47,6 +55,11 @@ extern "C" {
 /// `ws.send(text)` with a JS string, without copying it into wasm.
 pub fn send_text(ws: &WebSocket, text: &JsValue) -> Result<(), JsValue> {
     ws.unchecked_ref::<TextSocket>().send(text)
+}
+
+/// `new Promise(executor)`.
+pub fn new_promise(executor: &JsValue) -> js_sys::Promise {
+    PromiseClass::new(executor).unchecked_into()
 }
 
 /// `globalThis` (one import, instead of js-sys' four-way fallback).

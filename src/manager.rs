@@ -25,7 +25,7 @@ use crate::js::{coded_error, error_frame, get, get_parsed, parse_json, set};
 use crate::options::{OptionValue, Options};
 use crate::outbox::Outbox;
 use crate::page_life::{PageEvent, PageLife};
-use crate::socket::{Socket, SocketHandlers};
+use crate::socket::{Handler, Socket, SocketHandlers};
 use crate::state::{AfterLoss, ConnectionState, Lifecycle};
 use crate::timer::Timeout;
 use crate::url::{base_for_page, chat_url};
@@ -83,8 +83,9 @@ struct Inner {
     outbox: Outbox<JsValue>,
     streams: StreamAccumulator<JsValue, JsText>,
     callbacks: Callbacks,
-    /// `(resolve, reject)` of pending `connect()` promises.
-    waiters: Vec<(Function, Function)>,
+    /// `resolve` of each pending `connect()` promise (a rejection resolves it with a
+    /// rejected promise, so `reject` is never kept).
+    waiters: Vec<Function>,
     page: Option<PageLife>,
     /// Bumped for every attempt, so a late token answer for an old one is ignored.
     attempt: u32,
@@ -165,15 +166,18 @@ impl ChatWebSocketManager {
     /// `disconnected` when the manager ends up `failed` or `closed` instead.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn connect(&self) -> Promise {
-        let shared = &self.shared;
-        Promise::new(&mut |resolve, reject| {
-            if shared.borrow().life.state() == ConnectionState::Open {
-                let _ = resolve.call0(&JsValue::UNDEFINED);
-                return;
-            }
-            shared.borrow_mut().waiters.push((resolve, reject));
-            start(shared);
-        })
+        if self.shared.borrow().life.state() == ConnectionState::Open {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
+        // The executor runs inside `new Promise`, so this closure is dropped on return. It
+        // has the one closure type the client uses (one argument: `resolve`).
+        let shared = self.shared.clone();
+        let executor = Handler::new(move |resolve: JsValue| {
+            shared.borrow_mut().waiters.push(resolve.unchecked_into());
+        });
+        let promise = crate::js::new_promise(executor.as_ref());
+        start(&self.shared);
+        promise
     }
 
     /// Closes the connection with code 1000. The manager never reconnects afterwards
@@ -360,7 +364,7 @@ impl Drop for ChatWebSocketManager {
 impl Inner {
     /// Stops for good (`closed`): no socket, timers or page listeners. Returns the pending
     /// `connect()` promises for the caller to reject once no borrow is held.
-    fn stop(&mut self) -> Vec<(Function, Function)> {
+    fn stop(&mut self) -> Vec<Function> {
         self.life.stop();
         self.release_connection();
         self.page = None;
@@ -424,12 +428,13 @@ fn report(shared: &Shared, code: ErrorCode) {
     emit(shared, Slot::Error, &error_frame(code, None));
 }
 
-fn settle(waiters: Vec<(Function, Function)>, outcome: Result<(), ErrorCode>) {
-    for (resolve, reject) in waiters {
-        let _ = match outcome {
-            Ok(()) => resolve.call0(&JsValue::UNDEFINED),
-            Err(code) => reject.call1(&JsValue::UNDEFINED, &coded_error(code)),
+fn settle(waiters: Vec<Function>, outcome: Result<(), ErrorCode>) {
+    for resolve in waiters {
+        let value = match outcome {
+            Ok(()) => JsValue::UNDEFINED,
+            Err(code) => Promise::reject(&coded_error(code)).into(),
         };
+        let _ = resolve.call1(&JsValue::UNDEFINED, &value);
     }
 }
 
@@ -441,7 +446,9 @@ fn start(shared: &Shared) -> bool {
         if started {
             inner.release_connection();
             if inner.page.is_none() {
-                inner.page = Some(PageLife::listen(move |event| on_page_event(&weak, event)));
+                inner.page = Some(PageLife::listen(Box::new(move |event| {
+                    on_page_event(&weak, event)
+                })));
             }
         }
         started

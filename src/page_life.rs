@@ -1,13 +1,14 @@
 //! Network and page-visibility events that should cut a reconnect delay short.
 //!
-//! The listeners are owned here and removed in `Drop`, like gloo's `EventListener`.
+//! One closure serves every listener; the listeners are removed and the closure freed in
+//! `Drop`, like gloo's `EventListener`.
 
-use alloc::vec::Vec;
+use alloc::boxed::Box;
 
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::EventTarget;
 
+use crate::js::{get, global};
 use crate::socket::Handler;
 
 /// A page-life event the manager reacts to.
@@ -21,65 +22,68 @@ pub enum PageEvent {
     Visible,
 }
 
-struct Listener {
-    target: EventTarget,
-    name: &'static str,
-    closure: Handler,
-}
+const WINDOW_EVENTS: [&str; 2] = ["online", "offline"];
+const DOCUMENT_EVENT: &str = "visibilitychange";
 
-/// The listeners of one manager; empty where there is no window (workers, Node).
+/// The listeners of one manager, on the global window and document where there are any
+/// (workers have no document; Node has neither).
 pub struct PageLife {
-    _listeners: Vec<Listener>,
+    window: Option<EventTarget>,
+    document: Option<EventTarget>,
+    handler: Handler,
 }
 
 impl PageLife {
-    /// Listens for [`PageEvent`]s on the global window and document, if there are any.
-    pub fn listen(on_event: impl Fn(PageEvent) + Clone + 'static) -> PageLife {
-        let global = crate::js::global();
-        let mut listeners = Vec::new();
-        let window: Option<EventTarget> = global.dyn_ref::<EventTarget>().cloned();
-        let document = crate::js::get(&global, &JsValue::from_str("document"));
-        if let Some(window) = window {
-            for (name, event) in [
-                ("online", PageEvent::Online),
-                ("offline", PageEvent::Offline),
-            ] {
-                let on_event = on_event.clone();
-                listeners.push(Listener::add(&window, name, move || on_event(event)));
+    /// Calls `on_event` for each [`PageEvent`] until dropped.
+    pub fn listen(on_event: Box<dyn Fn(PageEvent)>) -> PageLife {
+        let global = global();
+        let document = get(&global, &JsValue::from_str("document"));
+        let visibility = document.clone();
+        let handler = Handler::new(move |event: JsValue| {
+            let name = get(&event, &JsValue::from_str("type"));
+            let event = if name == "online" {
+                PageEvent::Online
+            } else if name == "offline" {
+                PageEvent::Offline
+            } else if get(&visibility, &JsValue::from_str("visibilityState")) == "visible" {
+                PageEvent::Visible
+            } else {
+                return;
+            };
+            on_event(event);
+        });
+        let page = PageLife {
+            window: global.dyn_into::<EventTarget>().ok(),
+            document: document.dyn_into::<EventTarget>().ok(),
+            handler,
+        };
+        page.each_listener(true);
+        page
+    }
+
+    /// Adds (or removes) every listener.
+    fn each_listener(&self, add: bool) {
+        let handler = self.handler.as_ref().unchecked_ref();
+        let change = |target: &EventTarget, name: &str| {
+            let _ = if add {
+                target.add_event_listener_with_callback(name, handler)
+            } else {
+                target.remove_event_listener_with_callback(name, handler)
+            };
+        };
+        if let Some(window) = &self.window {
+            for name in WINDOW_EVENTS {
+                change(window, name);
             }
         }
-        if let Some(document) = document.dyn_ref::<EventTarget>() {
-            let doc = document.clone();
-            listeners.push(Listener::add(document, "visibilitychange", move || {
-                let state = Reflect::get(&doc, &JsValue::from_str("visibilityState"));
-                if state.ok().and_then(|s| s.as_string()).as_deref() == Some("visible") {
-                    on_event(PageEvent::Visible);
-                }
-            }));
-        }
-        PageLife {
-            _listeners: listeners,
+        if let Some(document) = &self.document {
+            change(document, DOCUMENT_EVENT);
         }
     }
 }
 
-impl Listener {
-    fn add(target: &EventTarget, name: &'static str, handler: impl FnMut() + 'static) -> Listener {
-        let mut handler = handler;
-        let closure = Handler::new(move |_: JsValue| handler());
-        let _ = target.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
-        Listener {
-            target: target.clone(),
-            name,
-            closure,
-        }
-    }
-}
-
-impl Drop for Listener {
+impl Drop for PageLife {
     fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.name, self.closure.as_ref().unchecked_ref());
+        self.each_listener(false);
     }
 }
