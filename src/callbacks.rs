@@ -1,11 +1,10 @@
 //! The JS callbacks a manager dispatches to, and calling them safely.
 
-use alloc::string::String;
-
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use crate::frame::FrameKind;
+use crate::js::{concat, type_error};
 
 /// One settable callback property of `ChatWebSocketManager`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,10 +65,11 @@ impl Callbacks {
             None
         } else {
             let Ok(function) = value.dyn_into::<Function>() else {
-                let mut message = String::from("chatwire: ");
-                message.push_str(slot.name());
-                message.push_str(" must be a function, null or undefined");
-                return Err(js_sys::TypeError::new(&message).into());
+                return Err(type_error(&[
+                    &"chatwire: ",
+                    &slot.name(),
+                    &" must be a function, null or undefined",
+                ]));
             };
             Some(function)
         };
@@ -82,9 +82,7 @@ impl Callbacks {
 pub fn invoke(callback: Option<Function>, slot: Slot, arg: &JsValue) {
     let Some(callback) = callback else { return };
     if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, arg) {
-        let mut message = String::from("chatwire: the ");
-        message.push_str(slot.name());
-        message.push_str(" callback threw");
+        let message = concat(&[&"chatwire: the ", &slot.name(), &" callback threw"]);
         crate::js::console_error(&message, &thrown);
     }
 }

@@ -18,16 +18,28 @@ pub enum FrameKind {
 }
 
 impl FrameKind {
+    /// Every kind with a `type` of its own and that type, the most frequent first.
+    pub const TYPED: [(FrameKind, &'static str); 5] = [
+        (FrameKind::StreamToken, "stream_token"),
+        (FrameKind::StreamComplete, "stream_complete"),
+        (FrameKind::ChatMessage, "chat_message"),
+        (FrameKind::Pong, "pong"),
+        (FrameKind::Error, "error"),
+    ];
+
+    /// Classifies a frame by its `type`, given a test of "is the type this string".
+    /// The browser adapter compares JS strings without copying them into wasm.
+    pub fn classify(is_type: impl Fn(usize, &'static str) -> bool) -> FrameKind {
+        Self::TYPED
+            .iter()
+            .enumerate()
+            .find(|(index, (_, name))| is_type(*index, name))
+            .map_or(FrameKind::Unknown, |(_, (kind, _))| *kind)
+    }
+
     /// Classifies a frame by its `type` string.
     pub fn from_type(frame_type: &str) -> FrameKind {
-        match frame_type {
-            "pong" => FrameKind::Pong,
-            "stream_token" => FrameKind::StreamToken,
-            "stream_complete" => FrameKind::StreamComplete,
-            "chat_message" => FrameKind::ChatMessage,
-            "error" => FrameKind::Error,
-            _ => FrameKind::Unknown,
-        }
+        Self::classify(|_, name| name == frame_type)
     }
 }
 

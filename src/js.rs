@@ -1,5 +1,9 @@
 //! Small browser bindings that web-sys and js-sys don't offer in the shape we need:
 //! they pass JS strings through as `JsValue`s instead of copying them into wasm memory.
+//!
+//! No string ever travels from JS into wasm: session ids, tokens, URLs, option names and
+//! frames stay JS strings, composed with [`concat`]. That keeps wasm-bindgen's string
+//! encoder, the allocations and the copying out of the package.
 
 use js_sys::{Error, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -21,6 +25,9 @@ extern "C" {
     /// A browser `WebSocket`, seen only for `send` with a JS string.
     #[wasm_bindgen(js_name = WebSocket)]
     type TextSocket;
+
+    #[wasm_bindgen(constructor, catch, js_class = WebSocket)]
+    fn new(url: &JsValue) -> Result<TextSocket, JsValue>;
 
     #[wasm_bindgen(method, catch, js_name = send)]
     fn send(this: &TextSocket, text: &JsValue) -> Result<(), JsValue>;
@@ -49,7 +56,30 @@ extern "C" {
 
     /// `console.error(message, detail)`.
     #[wasm_bindgen(js_namespace = console, js_name = error)]
-    pub fn console_error(message: &str, detail: &JsValue);
+    pub fn console_error(message: &JsValue, detail: &JsValue);
+
+    /// `encodeURIComponent(text)`; throws a `URIError` on a lone surrogate.
+    #[wasm_bindgen(js_name = encodeURIComponent, catch)]
+    pub fn encode_uri_component(text: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `new URL(text)`, the browser's URL parser; throws a `TypeError` on an invalid URL.
+    #[wasm_bindgen(js_name = URL)]
+    pub type Url;
+
+    #[wasm_bindgen(constructor, catch, js_class = URL)]
+    pub fn new(text: &JsValue) -> Result<Url, JsValue>;
+
+    /// `TypeError`, made from a JS string.
+    #[wasm_bindgen(js_name = TypeError)]
+    type JsTypeError;
+
+    #[wasm_bindgen(constructor, js_class = TypeError)]
+    fn new(message: &JsValue) -> JsTypeError;
+}
+
+/// `new WebSocket(url)` with a JS string; throws a `SyntaxError` on a bad URL.
+pub fn open_websocket(url: &JsValue) -> Result<WebSocket, JsValue> {
+    TextSocket::new(url).map(JsCast::unchecked_into)
 }
 
 /// `ws.send(text)` with a JS string, without copying it into wasm.
@@ -79,6 +109,38 @@ pub fn get_parsed(target: &JsValue, key: &JsValue) -> JsValue {
         get_parsed_unchecked(target, key)
     } else {
         JsValue::UNDEFINED
+    }
+}
+
+/// The JS string of `parts` joined, each a JS string or a Rust literal.
+pub fn concat(parts: &[&dyn AsJs]) -> JsValue {
+    let mut joined = js_sys::JsString::from(JsValue::from_str(""));
+    for part in parts {
+        joined = joined.concat(&part.as_js());
+    }
+    joined.into()
+}
+
+/// A `TypeError` whose message is `parts` joined.
+pub fn type_error(parts: &[&dyn AsJs]) -> JsValue {
+    JsTypeError::new(&concat(parts)).into()
+}
+
+/// A piece of text for [`concat`]: a JS string, or a Rust literal copied out to JS.
+pub trait AsJs {
+    /// The piece as a JS value.
+    fn as_js(&self) -> JsValue;
+}
+
+impl AsJs for JsValue {
+    fn as_js(&self) -> JsValue {
+        self.clone()
+    }
+}
+
+impl AsJs for &str {
+    fn as_js(&self) -> JsValue {
+        JsValue::from_str(self)
     }
 }
 

@@ -7,7 +7,6 @@
 
 use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::mem;
@@ -21,14 +20,14 @@ use crate::error::ErrorCode;
 use crate::frame::FrameKind;
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::ids::client_message_id;
-use crate::js::{coded_error, error_frame, get, get_parsed, parse_json, set};
-use crate::options::{OptionValue, Options};
+use crate::js::{coded_error, error_frame, get, get_parsed, parse_json, set, type_error};
+use crate::options::{OptionValue, Options, OPTION_MESSAGE_PREFIX};
 use crate::outbox::Outbox;
 use crate::page_life::{PageEvent, PageLife};
 use crate::socket::{Handler, Socket, SocketHandlers};
 use crate::state::{AfterLoss, ConnectionState, Lifecycle};
 use crate::timer::Timeout;
-use crate::url::{base_for_page, chat_url};
+use crate::url::{chat_url, page_base};
 
 type Shared = Rc<RefCell<Inner>>;
 
@@ -46,8 +45,9 @@ struct Keys {
     message_id: JsValue,
     token: JsValue,
     content: JsValue,
-    /// The hottest `type`, compared without copying the type string into wasm.
-    stream_token: JsValue,
+    /// The `type` of each of `FrameKind::TYPED`, compared without copying the frame's
+    /// type string into wasm.
+    types: [JsValue; 5],
 }
 
 /// A JS string that tokens are concatenated onto in JS: the streamed text never crosses
@@ -71,9 +71,9 @@ impl StreamText for JsText {
 }
 
 struct Inner {
-    session_id: String,
+    session_id: JsValue,
     auth_token: JsValue,
-    options: Options,
+    options: Options<JsValue>,
     life: Lifecycle,
     socket: Option<Socket>,
     heartbeat: Option<Heartbeat>,
@@ -115,18 +115,20 @@ impl ChatWebSocketManager {
     /// for an empty session id, a token of another type, or an unknown or mistyped option.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(js_name = sessionId)] session_id: String,
+        #[wasm_bindgen(js_name = sessionId, unchecked_param_type = "string")] session_id: JsValue,
         #[wasm_bindgen(js_name = authToken, unchecked_param_type = "AuthToken")]
         auth_token: JsValue,
         options: Option<OptionsBag>,
     ) -> Result<ChatWebSocketManager, JsValue> {
-        if session_id.is_empty() {
-            return Err(type_error("chatwire: sessionId must be a non-empty string"));
+        if !session_id.is_string() || session_id == "" {
+            return Err(type_error(&[
+                &"chatwire: sessionId must be a non-empty string",
+            ]));
         }
         if !auth_token.is_string() && !auth_token.is_function() {
-            return Err(type_error(
-                "chatwire: authToken must be a string or a function returning a string or a Promise of one",
-            ));
+            return Err(type_error(&[
+                &"chatwire: authToken must be a string or a function returning a string or a Promise of one",
+            ]));
         }
         let options = read_options(&options.map_or(JsValue::UNDEFINED, Into::into))?;
         let inner = Inner {
@@ -152,7 +154,7 @@ impl ChatWebSocketManager {
                 message_id: JsValue::from_str("message_id"),
                 token: JsValue::from_str("token"),
                 content: JsValue::from_str("content"),
-                stream_token: JsValue::from_str("stream_token"),
+                types: FrameKind::TYPED.map(|(_, name)| JsValue::from_str(name)),
             },
         };
         Ok(ChatWebSocketManager {
@@ -207,41 +209,45 @@ impl ChatWebSocketManager {
             get(&frame, &inner.keys.kind).is_string()
         };
         if !keys_ok {
-            return Err(type_error(
-                "chatwire: sendMessage needs an object with a string `type`",
-            ));
+            return Err(type_error(&[
+                &"chatwire: sendMessage needs an object with a string `type`",
+            ]));
         }
         let text = js_sys::JSON::stringify(&frame)
-            .map_err(|_| type_error("chatwire: the frame cannot be serialised to JSON"))?;
+            .map_err(|_| type_error(&[&"chatwire: the frame cannot be serialised to JSON"]))?;
         Ok(send_text(&self.shared, text.into()))
     }
 
     /// Sends `{type: "chat_message", data: {message, conversation_id, client_message_id}}`
     /// with a fresh `client_message_id`, and returns that id. Throws a `TypeError` when
     /// `message` (or a given `conversationId`) is not a string.
-    #[wasm_bindgen(js_name = sendChat)]
+    #[wasm_bindgen(js_name = sendChat, unchecked_return_type = "string")]
     pub fn send_chat(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
         #[wasm_bindgen(js_name = conversationId)] conversation_id: Option<js_sys::JsString>,
-    ) -> Result<String, JsValue> {
+    ) -> Result<JsValue, JsValue> {
         let conversation_id = conversation_id.map(JsValue::from);
         if !message.is_string() || conversation_id.as_ref().is_some_and(|id| !id.is_string()) {
-            return Err(type_error(
-                "chatwire: sendChat(message, conversationId?) takes strings",
-            ));
+            return Err(type_error(&[
+                &"chatwire: sendChat(message, conversationId?) takes strings",
+            ]));
         }
         let id = {
             let mut inner = self.shared.borrow_mut();
             inner.sent_chats = inner.sent_chats.wrapping_add(1);
-            client_message_id(Date::now(), inner.sent_chats, Math::random())
+            JsValue::from_str(&client_message_id(
+                Date::now(),
+                inner.sent_chats,
+                Math::random(),
+            ))
         };
         let data = Object::new();
         set(&data, "message", &message);
         if let Some(conversation_id) = conversation_id {
             set(&data, "conversation_id", &conversation_id);
         }
-        set(&data, "client_message_id", &JsValue::from_str(&id));
+        set(&data, "client_message_id", &id);
         let frame = Object::new();
         set(&frame, "type", &JsValue::from_str("chat_message"));
         set(&frame, "data", &data);
@@ -381,17 +387,9 @@ impl Inner {
         self.attempt = self.attempt.wrapping_add(1);
     }
 
-    fn base_url(&self) -> String {
-        if let Some(url) = &self.options.url {
-            return url.clone();
-        }
-        let location = get(&crate::js::global(), &JsValue::from_str("location"));
-        let read = |key: &str| {
-            get(&location, &JsValue::from_str(key))
-                .as_string()
-                .unwrap_or_default()
-        };
-        base_for_page(&read("protocol"), &read("host"))
+    /// The `url` option, or the base derived from the page.
+    fn base_url(&self) -> JsValue {
+        self.options.url.clone().unwrap_or_else(page_base)
     }
 }
 
@@ -467,15 +465,15 @@ fn begin_attempt(shared: &Shared) {
         (inner.auth_token.clone(), inner.attempt)
     };
     let Some(token_fn) = token.dyn_ref::<Function>() else {
-        open_socket(shared, &token.as_string().unwrap_or_default());
+        open_socket(shared, &token);
         return;
     };
     let answer = match token_fn.call0(&JsValue::UNDEFINED) {
         Ok(answer) => answer,
         Err(_) => return token_failed(shared),
     };
-    if let Some(token) = answer.as_string() {
-        return open_socket(shared, &token);
+    if answer.is_string() {
+        return open_socket(shared, &answer);
     }
     // allSettled never rejects, so the one closure is always called once and then freed.
     let weak = Rc::downgrade(shared);
@@ -489,13 +487,11 @@ fn begin_attempt(shared: &Shared) {
             return;
         }
         let outcome = Reflect::get_u32(&results, 0).unwrap_or(JsValue::UNDEFINED);
-        let fulfilled = get(&outcome, &JsValue::from_str("status"))
-            .as_string()
-            .as_deref()
-            == Some("fulfilled");
-        match get(&outcome, &JsValue::from_str("value")).as_string() {
-            Some(token) if fulfilled => open_socket(&shared, &token),
-            _ => token_failed(&shared),
+        let token = get(&outcome, &JsValue::from_str("value"));
+        if get(&outcome, &JsValue::from_str("status")) == "fulfilled" && token.is_string() {
+            open_socket(&shared, &token);
+        } else {
+            token_failed(&shared);
         }
     });
     crate::js::all_settled(&Array::of1(&answer)).then(&on_settled);
@@ -506,7 +502,7 @@ fn token_failed(shared: &Shared) {
     on_lost(shared, 1006);
 }
 
-fn open_socket(shared: &Shared, token: &str) {
+fn open_socket(shared: &Shared, token: &JsValue) {
     let url = {
         let inner = shared.borrow();
         chat_url(&inner.base_url(), &inner.session_id, token)
@@ -604,10 +600,13 @@ fn on_frame(shared: &Shared, data: JsValue) {
 fn decode(keys: &Keys, data: &JsValue) -> Option<(FrameKind, JsValue)> {
     let frame = parse_json(data).ok()?;
     let kind = get_parsed(&frame, &keys.kind);
-    if kind == keys.stream_token {
-        return Some((FrameKind::StreamToken, frame));
+    if !kind.is_string() {
+        return None;
     }
-    Some((FrameKind::from_type(&kind.as_string()?), frame))
+    Some((
+        FrameKind::classify(|index, _| kind == keys.types[index]),
+        frame,
+    ))
 }
 
 /// Keeps the text of streamed replies; fills `data.content` on `stream_complete` when the
@@ -755,13 +754,13 @@ fn send_text(shared: &Shared, text: JsValue) -> bool {
     false
 }
 
-fn read_options(value: &JsValue) -> Result<Options, JsValue> {
+fn read_options(value: &JsValue) -> Result<Options<JsValue>, JsValue> {
     let mut options = Options::default();
     if value.is_undefined() || value.is_null() {
         return Ok(options);
     }
     if !value.is_object() || value.is_function() || Array::is_array(value) {
-        return Err(type_error("chatwire: options must be an object"));
+        return Err(type_error(&[&"chatwire: options must be an object"]));
     }
     for name in Object::keys(value.unchecked_ref::<Object>()).iter() {
         let field = get(value, &name);
@@ -769,19 +768,18 @@ fn read_options(value: &JsValue) -> Result<Options, JsValue> {
             OptionValue::Absent
         } else if let Some(number) = field.as_f64() {
             OptionValue::Number(number)
-        } else if let Some(text) = field.as_string() {
-            OptionValue::Text(text)
+        } else if field.is_string() {
+            OptionValue::Text(field)
         } else {
-            OptionValue::Other("other")
+            OptionValue::Other
         };
-        let name = name.as_string().unwrap_or_default();
+        let index = Options::<JsValue>::NAMES
+            .iter()
+            .position(|known| name == *known)
+            .unwrap_or(usize::MAX);
         options
-            .set(&name, field)
-            .map_err(|error| type_error(&error.describe()))?;
+            .set(index, field)
+            .map_err(|error| type_error(&[&OPTION_MESSAGE_PREFIX, &name, &error.suffix()]))?;
     }
     Ok(options)
-}
-
-fn type_error(message: &str) -> JsValue {
-    js_sys::TypeError::new(message).into()
 }

@@ -1,15 +1,15 @@
 //! The options bag of `new ChatWebSocketManager(sessionId, token, options)`, validated.
-
-use alloc::borrow::ToOwned;
-use alloc::string::String;
+//!
+//! Generic over the text type: the browser adapter keeps the `url` option as a JS string
+//! (never copied into wasm), native tests use `String`.
 
 use crate::backoff::ReconnectPolicy;
 
 /// Validated manager options with their defaults.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Options {
+pub struct Options<Text> {
     /// Base URL (`ws://host:port`); `None` derives it from the page's location.
-    pub url: Option<String>,
+    pub url: Option<Text>,
     /// Reconnect schedule.
     pub reconnect: ReconnectPolicy,
     /// Ping period in ms; 0 turns the heartbeat off.
@@ -20,7 +20,7 @@ pub struct Options {
     pub outbox_limit: usize,
 }
 
-impl Default for Options {
+impl<Text> Default for Options<Text> {
     fn default() -> Self {
         Options {
             url: None,
@@ -34,149 +34,157 @@ impl Default for Options {
 
 /// One option value as read from JS.
 #[derive(Debug, Clone, PartialEq)]
-pub enum OptionValue {
+pub enum OptionValue<Text> {
     /// `undefined`: keep the default.
     Absent,
     /// A JS number.
     Number(f64),
     /// A JS string.
-    Text(String),
-    /// Anything else, named by its `typeof`.
-    Other(&'static str),
+    Text(Text),
+    /// Anything else.
+    Other,
 }
 
-/// Why an option was refused; [`OptionError::describe`] says it in a sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why an option was refused. The sentence for the `TypeError` is
+/// [`OPTION_MESSAGE_PREFIX`], the option's name, then [`OptionError::suffix`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OptionError {
     /// The name is not one of the documented options (often a typo).
-    Unknown(String),
-    /// The value has the wrong JS type; `expected` names the right one.
-    WrongType {
-        name: &'static str,
-        expected: &'static str,
-    },
-    /// A number outside its allowed range; `range` describes it.
-    OutOfRange {
-        name: &'static str,
-        range: &'static str,
-    },
+    Unknown,
+    /// The value has the wrong JS type.
+    WrongType(Kind),
+    /// A number outside its allowed range.
+    OutOfRange(Kind),
 }
 
+/// How every option error message starts; the option's name follows.
+pub const OPTION_MESSAGE_PREFIX: &str = "chatwire: option `";
+
 impl OptionError {
-    /// A sentence for the `TypeError` thrown at construction.
-    pub fn describe(&self) -> String {
-        let mut text = String::from("chatwire: option `");
+    /// What the message says after the option's name.
+    pub fn suffix(self) -> &'static str {
         match self {
-            OptionError::Unknown(name) => {
-                text.push_str(name);
-                text.push_str("` is not a known option (url, maxReconnectAttempts, baseDelayMs, maxDelayMs, jitter, heartbeatIntervalMs, heartbeatTimeoutMs, outboxLimit)");
+            OptionError::Unknown => "` is not a known option (url, maxReconnectAttempts, baseDelayMs, maxDelayMs, jitter, heartbeatIntervalMs, heartbeatTimeoutMs, outboxLimit)",
+            OptionError::WrongType(Kind::Text) => "` must be a string",
+            OptionError::WrongType(_) => "` must be a number",
+            OptionError::OutOfRange(Kind::Count) => "` must be a whole number from 0 to 1000000",
+            OptionError::OutOfRange(Kind::Millis) => {
+                "` must be a number of milliseconds from 0 to 2147483647"
             }
-            OptionError::WrongType { name, expected } => {
-                text.push_str(name);
-                text.push_str("` must be a ");
-                text.push_str(expected);
-            }
-            OptionError::OutOfRange { name, range } => {
-                text.push_str(name);
-                text.push_str("` must be ");
-                text.push_str(range);
-            }
+            OptionError::OutOfRange(_) => "` must be a number from 0 to 1",
         }
-        text
     }
 }
 
 const MAX_MS: f64 = 2_147_483_647.0; // setTimeout's limit
 
-impl Options {
-    /// Sets the option `name` from `value`, checking its type and range.
-    pub fn set(&mut self, name: &str, value: OptionValue) -> Result<(), OptionError> {
-        let Some((name, kind)) = OPTION_KINDS.iter().find(|(known, _)| *known == name) else {
-            return Err(OptionError::Unknown(name.to_owned()));
-        };
+impl<Text> Options<Text> {
+    /// Every option name, in the order [`Options::set`] takes them by index.
+    pub const NAMES: [&'static str; 8] = [
+        "url",
+        "maxReconnectAttempts",
+        "baseDelayMs",
+        "maxDelayMs",
+        "jitter",
+        "heartbeatIntervalMs",
+        "heartbeatTimeoutMs",
+        "outboxLimit",
+    ];
+
+    /// The index of the option called `name`, for [`Options::set`].
+    pub fn position(name: &str) -> Result<usize, OptionError> {
+        Self::NAMES
+            .iter()
+            .position(|known| *known == name)
+            .ok_or(OptionError::Unknown)
+    }
+
+    /// Sets the option at `index` (in [`Options::NAMES`]) from `value`, checking its type
+    /// and range; a refused value changes nothing.
+    pub fn set(&mut self, index: usize, value: OptionValue<Text>) -> Result<(), OptionError> {
+        let kind = KINDS.get(index).copied().ok_or(OptionError::Unknown)?;
         let number = match (kind, value) {
             (_, OptionValue::Absent) => return Ok(()),
             (Kind::Text, OptionValue::Text(text)) => {
                 self.url = Some(text);
                 return Ok(());
             }
-            (Kind::Text, _) => {
-                return Err(OptionError::WrongType {
-                    name,
-                    expected: "string",
-                })
-            }
+            (Kind::Text, _) => return Err(OptionError::WrongType(kind)),
             (_, OptionValue::Number(n)) if !n.is_nan() => n,
-            _ => {
-                return Err(OptionError::WrongType {
-                    name,
-                    expected: "number",
-                })
-            }
+            _ => return Err(OptionError::WrongType(kind)),
         };
         let in_range = match kind {
             Kind::Count => (0.0..=1e6).contains(&number) && number as u32 as f64 == number,
             Kind::Millis => (0.0..=MAX_MS).contains(&number),
-            Kind::Fraction => (0.0..=1.0).contains(&number),
-            Kind::Text => unreachable!("text options returned above"),
+            Kind::Fraction | Kind::Text => (0.0..=1.0).contains(&number),
         };
         if !in_range {
-            return Err(OptionError::OutOfRange {
-                name,
-                range: kind.range(),
-            });
+            return Err(OptionError::OutOfRange(kind));
         }
-        match *name {
-            "maxReconnectAttempts" => self.reconnect.max_attempts = number as u32,
-            "baseDelayMs" => self.reconnect.base_delay_ms = number,
-            "maxDelayMs" => self.reconnect.max_delay_ms = number,
-            "jitter" => self.reconnect.jitter = number,
-            "heartbeatIntervalMs" => self.heartbeat_interval_ms = number,
-            "heartbeatTimeoutMs" => self.heartbeat_timeout_ms = number,
-            _ => self.outbox_limit = number as usize,
-        }
+        let target = match index {
+            1 => {
+                self.reconnect.max_attempts = number as u32;
+                return Ok(());
+            }
+            2 => &mut self.reconnect.base_delay_ms,
+            3 => &mut self.reconnect.max_delay_ms,
+            4 => &mut self.reconnect.jitter,
+            5 => &mut self.heartbeat_interval_ms,
+            6 => &mut self.heartbeat_timeout_ms,
+            _ => {
+                self.outbox_limit = number as usize;
+                return Ok(());
+            }
+        };
+        *target = number;
         Ok(())
     }
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
+/// What kind of value an option takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string (`url`).
     Text,
+    /// A whole number from 0 to 1,000,000.
     Count,
+    /// Milliseconds, up to setTimeout's limit.
     Millis,
+    /// A number from 0 to 1.
     Fraction,
 }
 
-impl Kind {
-    fn range(self) -> &'static str {
-        match self {
-            Kind::Count => "a whole number from 0 to 1000000",
-            Kind::Millis => "a number of milliseconds from 0 to 2147483647",
-            Kind::Fraction => "a number from 0 to 1",
-            Kind::Text => "a string",
-        }
-    }
-}
-
-const OPTION_KINDS: [(&str, Kind); 8] = [
-    ("url", Kind::Text),
-    ("maxReconnectAttempts", Kind::Count),
-    ("baseDelayMs", Kind::Millis),
-    ("maxDelayMs", Kind::Millis),
-    ("jitter", Kind::Fraction),
-    ("heartbeatIntervalMs", Kind::Millis),
-    ("heartbeatTimeoutMs", Kind::Millis),
-    ("outboxLimit", Kind::Count),
+/// The kind of each option in [`Options::NAMES`].
+const KINDS: [Kind; 8] = [
+    Kind::Text,
+    Kind::Count,
+    Kind::Millis,
+    Kind::Millis,
+    Kind::Fraction,
+    Kind::Millis,
+    Kind::Millis,
+    Kind::Count,
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    type Opts = Options<String>;
+
+    fn set(options: &mut Opts, name: &str, value: OptionValue<String>) -> Result<(), String> {
+        let index = Opts::position(name).map_err(|e| message(name, e))?;
+        options.set(index, value).map_err(|e| message(name, e))
+    }
+
+    fn message(name: &str, error: OptionError) -> String {
+        format!("{OPTION_MESSAGE_PREFIX}{name}{}", error.suffix())
+    }
+
     #[test]
     fn defaults_match_the_documentation() {
-        let options = Options::default();
+        let options = Opts::default();
         assert_eq!(options.url, None);
         assert_eq!(options.reconnect.max_attempts, 5);
         assert_eq!(options.reconnect.base_delay_ms, 1000.0);
@@ -189,19 +197,17 @@ mod tests {
 
     #[test]
     fn sets_every_option() {
-        let mut options = Options::default();
+        let mut options = Opts::default();
         let number = OptionValue::Number;
-        options
-            .set("url", OptionValue::Text("ws://h:1".into()))
-            .unwrap();
-        options.set("maxReconnectAttempts", number(2.0)).unwrap();
-        options.set("baseDelayMs", number(20.0)).unwrap();
-        options.set("maxDelayMs", number(200.0)).unwrap();
-        options.set("jitter", number(0.25)).unwrap();
-        options.set("heartbeatIntervalMs", number(0.0)).unwrap();
-        options.set("heartbeatTimeoutMs", number(50.0)).unwrap();
-        options.set("outboxLimit", number(3.0)).unwrap();
-        options.set("jitter", OptionValue::Absent).unwrap();
+        set(&mut options, "url", OptionValue::Text("ws://h:1".into())).unwrap();
+        set(&mut options, "maxReconnectAttempts", number(2.0)).unwrap();
+        set(&mut options, "baseDelayMs", number(20.0)).unwrap();
+        set(&mut options, "maxDelayMs", number(200.0)).unwrap();
+        set(&mut options, "jitter", number(0.25)).unwrap();
+        set(&mut options, "heartbeatIntervalMs", number(0.0)).unwrap();
+        set(&mut options, "heartbeatTimeoutMs", number(50.0)).unwrap();
+        set(&mut options, "outboxLimit", number(3.0)).unwrap();
+        set(&mut options, "jitter", OptionValue::Absent).unwrap();
         assert_eq!(
             options,
             Options {
@@ -221,35 +227,39 @@ mod tests {
 
     #[test]
     fn refuses_unknown_names_wrong_types_and_ranges() {
-        let mut options = Options::default();
-        let unknown = options
-            .set("maxReconectAttempts", OptionValue::Number(1.0))
-            .unwrap_err();
-        assert_eq!(unknown, OptionError::Unknown("maxReconectAttempts".into()));
+        let mut options = Opts::default();
+        let unknown = set(
+            &mut options,
+            "maxReconectAttempts",
+            OptionValue::Number(1.0),
+        );
         assert!(unknown
-            .describe()
-            .contains("`maxReconectAttempts` is not a known option"));
-
-        let wrong = options
-            .set("baseDelayMs", OptionValue::Text("20".into()))
-            .unwrap_err();
+            .unwrap_err()
+            .starts_with("chatwire: option `maxReconectAttempts` is not a known option (url,"));
         assert_eq!(
-            wrong.describe(),
+            options.set(8, OptionValue::Number(1.0)),
+            Err(OptionError::Unknown)
+        );
+
+        let wrong = set(&mut options, "baseDelayMs", OptionValue::Text("20".into()));
+        assert_eq!(
+            wrong.unwrap_err(),
             "chatwire: option `baseDelayMs` must be a number"
         );
-        let wrong = options.set("url", OptionValue::Number(1.0)).unwrap_err();
-        assert_eq!(wrong.describe(), "chatwire: option `url` must be a string");
-        let wrong = options
-            .set("jitter", OptionValue::Other("object"))
-            .unwrap_err();
-        assert!(matches!(
-            wrong,
-            OptionError::WrongType { name: "jitter", .. }
-        ));
-        let nan = options
-            .set("jitter", OptionValue::Number(f64::NAN))
-            .unwrap_err();
-        assert!(matches!(nan, OptionError::WrongType { .. }));
+        let wrong = set(&mut options, "url", OptionValue::Number(1.0));
+        assert_eq!(
+            wrong.unwrap_err(),
+            "chatwire: option `url` must be a string"
+        );
+        let wrong = options.set(4, OptionValue::Other);
+        assert_eq!(wrong, Err(OptionError::WrongType(Kind::Fraction)));
+        let nan = options.set(4, OptionValue::Number(f64::NAN));
+        assert_eq!(nan, Err(OptionError::WrongType(Kind::Fraction)));
+        let range = set(&mut options, "jitter", OptionValue::Number(2.0));
+        assert_eq!(
+            range.unwrap_err(),
+            "chatwire: option `jitter` must be a number from 0 to 1"
+        );
 
         for (name, value) in [
             ("jitter", 1.5),
@@ -258,12 +268,10 @@ mod tests {
             ("outboxLimit", -3.0),
             ("heartbeatTimeoutMs", f64::INFINITY),
         ] {
-            let err = options.set(name, OptionValue::Number(value)).unwrap_err();
-            assert!(
-                matches!(err, OptionError::OutOfRange { .. }),
-                "{name}={value}"
-            );
+            let index = Opts::position(name).unwrap();
+            let err = options.set(index, OptionValue::Number(value)).unwrap_err();
+            assert!(matches!(err, OptionError::OutOfRange(_)), "{name}={value}");
         }
-        assert_eq!(options, Options::default(), "refused values change nothing");
+        assert_eq!(options, Opts::default(), "refused values change nothing");
     }
 }

@@ -42,8 +42,8 @@ pub struct Socket {
 
 impl Socket {
     /// Opens a WebSocket to `url`. Fails (with the browser's `SyntaxError`) on a bad URL.
-    pub fn open(url: &str, handlers: SocketHandlers) -> Result<Socket, JsValue> {
-        let ws = WebSocket::new(url)?;
+    pub fn open(url: &JsValue, handlers: SocketHandlers) -> Result<Socket, JsValue> {
+        let ws = crate::js::open_websocket(url)?;
         let SocketHandlers {
             mut on_open,
             mut on_message,

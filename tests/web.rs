@@ -236,6 +236,74 @@ async fn invalid_url_rejects_connect_with_a_clear_code() {
     assert_eq!(p.error_codes(), ["invalid_url"]);
 }
 
+fn endpoint(base: &str, session: &str, token: &str) -> Option<String> {
+    chatwire::url::chat_url(&base.into(), &session.into(), &token.into())
+        .ok()
+        .map(|url| url.as_string().unwrap())
+}
+
+#[wasm_bindgen_test]
+fn endpoint_urls_follow_the_django_channels_path() {
+    let cases = [
+        (
+            "ws://localhost:8000",
+            "session_123",
+            "abc",
+            "ws://localhost:8000/ws/chat/session_123/?token=abc",
+        ),
+        (
+            "wss://chat.example/api/",
+            "s",
+            "t",
+            "wss://chat.example/api/ws/chat/s/?token=t",
+        ),
+        (
+            "wss://chat.example/api",
+            "s",
+            "t",
+            "wss://chat.example/api/ws/chat/s/?token=t",
+        ),
+        ("HTTPS://h:9", "s", "t", "wss://h:9/ws/chat/s/?token=t"),
+        ("http://h", "s", "t", "ws://h/ws/chat/s/?token=t"),
+        (
+            "ws://h",
+            "a b/c?",
+            "x+y=z&é",
+            "ws://h/ws/chat/a%20b%2Fc%3F/?token=x%2By%3Dz%26%C3%A9",
+        ),
+        (
+            "ws://h",
+            "-_.!~*'()",
+            "",
+            "ws://h/ws/chat/-_.!~*'()/?token=",
+        ),
+    ];
+    for (base, session, token, expected) in cases {
+        assert_eq!(
+            endpoint(base, session, token).as_deref(),
+            Some(expected),
+            "{base}"
+        );
+    }
+    for bad in [
+        "",
+        "localhost:8000",
+        "ftp://h",
+        "ws://",
+        "ws://h?x=1",
+        "ws://h#f",
+        "ws://u@h",
+        "ws://u:p@h",
+        "ws://h h",
+    ] {
+        assert_eq!(endpoint(bad, "s", "t"), None, "{bad:?} must be refused");
+    }
+    assert_eq!(endpoint("ws://h", "", "t"), None, "empty session refused");
+    let lone_surrogate = js_sys::JsString::from_char_code1(0xd800);
+    let refused = chatwire::url::chat_url(&"ws://h".into(), &"s".into(), &lone_surrogate);
+    assert!(refused.is_err(), "a lone surrogate cannot be URI-encoded");
+}
+
 #[wasm_bindgen_test]
 fn bad_constructor_arguments_throw_type_errors() {
     let unknown = ChatWebSocketManager::new(
@@ -263,8 +331,10 @@ fn bad_constructor_arguments_throw_type_errors() {
     );
     let token = ChatWebSocketManager::new("s".into(), JsValue::from(5), None);
     assert!(token.err().unwrap().is_instance_of::<js_sys::TypeError>());
-    let session = ChatWebSocketManager::new(String::new(), "t".into(), None);
+    let session = ChatWebSocketManager::new("".into(), "t".into(), None);
     assert!(session.is_err());
+    let session = ChatWebSocketManager::new(JsValue::from(7), "t".into(), None);
+    assert!(session.err().unwrap().is_instance_of::<js_sys::TypeError>());
     let manager = ChatWebSocketManager::new("s".into(), "t".into(), None).unwrap();
     assert!(
         manager.set_on_pong(JsValue::from(3)).is_err(),
@@ -578,7 +648,10 @@ async fn send_chat_builds_the_chat_message_frame() {
     assert_eq!(path(echo, "data.type"), "chat_message");
     assert_eq!(path(echo, "data.data.message"), "hi there");
     assert_eq!(path(echo, "data.data.conversation_id"), "c1");
-    assert_eq!(path(echo, "data.data.client_message_id"), id);
+    assert_eq!(
+        path(echo, "data.data.client_message_id"),
+        id.as_string().unwrap()
+    );
     let second = Reflect::get(&p.echoes()[1], &"data".into()).unwrap();
     let second = Reflect::get(&second, &"data".into()).unwrap();
     assert!(Reflect::get(&second, &"conversation_id".into())
