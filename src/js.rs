@@ -18,9 +18,9 @@ extern "C" {
     pub fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
 
     /// `Reflect.get` without the try/catch wrapper wasm-bindgen puts around `catch` imports:
-    /// only for objects made by `JSON.parse` (plain data properties, nothing can throw).
+    /// only for objects whose properties cannot throw (see [`get_plain`]).
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
-    fn get_parsed_unchecked(target: &JsValue, key: &JsValue) -> JsValue;
+    fn get_plain_unchecked(target: &JsValue, key: &JsValue) -> JsValue;
 
     /// A browser `WebSocket`, seen only for `send` with a JS string.
     #[wasm_bindgen(js_name = WebSocket)]
@@ -97,16 +97,18 @@ pub fn global() -> JsValue {
     GLOBAL_THIS.with(JsValue::clone)
 }
 
-/// `target[key]`, or `undefined` when `target` is not an object.
+/// `target[key]`, or `undefined` when `target` is not an object or the read throws: for
+/// objects from the app (options, frames to send), which may have throwing getters.
 pub fn get(target: &JsValue, key: &JsValue) -> JsValue {
     Reflect::get(target, key).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// `target[key]` of a value made by `JSON.parse`, or `undefined` when it is not an object.
-/// The per-frame fast path: no exception handling on the JS side.
-pub fn get_parsed(target: &JsValue, key: &JsValue) -> JsValue {
+/// `target[key]`, or `undefined` when `target` is not an object, for objects whose reads
+/// cannot throw: what `JSON.parse` and `Promise.allSettled` make, and the browser's own
+/// `location`, `URL` and events. No exception handling on the JS side (the per-frame path).
+pub fn get_plain(target: &JsValue, key: &JsValue) -> JsValue {
     if target.is_object() {
-        get_parsed_unchecked(target, key)
+        get_plain_unchecked(target, key)
     } else {
         JsValue::UNDEFINED
     }

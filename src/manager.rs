@@ -20,11 +20,11 @@ use crate::error::ErrorCode;
 use crate::frame::FrameKind;
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::ids::client_message_id;
-use crate::js::{coded_error, error_frame, get, get_parsed, parse_json, set, type_error};
+use crate::js::{coded_error, error_frame, get, get_plain, parse_json, set, type_error};
 use crate::options::{OptionValue, Options, OPTION_MESSAGE_PREFIX};
 use crate::outbox::Outbox;
 use crate::page_life::{PageEvent, PageLife};
-use crate::socket::{Handler, Socket, SocketHandlers};
+use crate::socket::{Handler, Socket, SocketEvent};
 use crate::state::{AfterLoss, ConnectionState, Lifecycle};
 use crate::timer::Timeout;
 use crate::url::{chat_url, page_base};
@@ -475,9 +475,13 @@ fn begin_attempt(shared: &Shared) {
     if answer.is_string() {
         return open_socket(shared, &answer);
     }
-    // allSettled never rejects, so the one closure is always called once and then freed.
+    // allSettled never rejects, so the closure is always called once; it then drops its
+    // own handle, and wasm-bindgen frees it when the call returns.
     let weak = Rc::downgrade(shared);
-    let on_settled = Closure::once_into_js(move |results: JsValue| {
+    let own: Rc<RefCell<Option<Handler>>> = Rc::default();
+    let handle = own.clone();
+    let on_settled = Handler::new(move |results: JsValue| {
+        drop(handle.borrow_mut().take());
         let Some(shared) = weak.upgrade() else { return };
         let current = {
             let inner = shared.borrow();
@@ -486,15 +490,17 @@ fn begin_attempt(shared: &Shared) {
         if !current {
             return;
         }
-        let outcome = Reflect::get_u32(&results, 0).unwrap_or(JsValue::UNDEFINED);
-        let token = get(&outcome, &JsValue::from_str("value"));
-        if get(&outcome, &JsValue::from_str("status")) == "fulfilled" && token.is_string() {
+        // `[{status, value}]`, plain data made by allSettled.
+        let outcome = results.unchecked_into::<Array>().get(0);
+        let token = get_plain(&outcome, &JsValue::from_str("value"));
+        if get_plain(&outcome, &JsValue::from_str("status")) == "fulfilled" && token.is_string() {
             open_socket(&shared, &token);
         } else {
             token_failed(&shared);
         }
     });
-    crate::js::all_settled(&Array::of1(&answer)).then(&on_settled);
+    crate::js::all_settled(&Array::of1(&answer)).then(on_settled.as_ref());
+    *own.borrow_mut() = Some(on_settled);
 }
 
 fn token_failed(shared: &Shared) {
@@ -507,28 +513,18 @@ fn open_socket(shared: &Shared, token: &JsValue) {
         let inner = shared.borrow();
         chat_url(&inner.base_url(), &inner.session_id, token)
     };
-    let handlers = |weak: Weak<RefCell<Inner>>| SocketHandlers {
-        on_open: {
-            let weak = weak.clone();
-            Box::new(move || with_shared(&weak, on_open))
-        },
-        on_message: {
-            let weak = weak.clone();
-            Box::new(move |data| {
-                if let Some(shared) = weak.upgrade() {
-                    on_frame(&shared, data);
-                }
-            })
-        },
-        on_close: Box::new(move |code| {
-            if let Some(shared) = weak.upgrade() {
-                on_lost(&shared, code);
-            }
-        }),
-    };
+    let weak = Rc::downgrade(shared);
+    let on_event = Box::new(move |event| {
+        let Some(shared) = weak.upgrade() else { return };
+        match event {
+            SocketEvent::Message(data) => on_frame(&shared, data),
+            SocketEvent::Close(code) => on_lost(&shared, code),
+            SocketEvent::Open => on_open(&shared),
+        }
+    });
     let socket = url
         .map_err(|_| ())
-        .and_then(|url| Socket::open(&url, handlers(Rc::downgrade(shared))).map_err(|_| ()));
+        .and_then(|url| Socket::open(&url, on_event).map_err(|_| ()));
     match socket {
         Ok(socket) => shared.borrow_mut().socket = Some(socket),
         Err(()) => {
@@ -599,7 +595,7 @@ fn on_frame(shared: &Shared, data: JsValue) {
 /// object with a string `type` (binary frames included: `JSON.parse` refuses them).
 fn decode(keys: &Keys, data: &JsValue) -> Option<(FrameKind, JsValue)> {
     let frame = parse_json(data).ok()?;
-    let kind = get_parsed(&frame, &keys.kind);
+    let kind = get_plain(&frame, &keys.kind);
     if !kind.is_string() {
         return None;
     }
@@ -614,22 +610,22 @@ fn decode(keys: &Keys, data: &JsValue) -> Option<(FrameKind, JsValue)> {
 fn accumulate(inner: &mut Inner, kind: FrameKind, frame: &JsValue) {
     let keys = &inner.keys;
     let data = match kind {
-        FrameKind::StreamToken | FrameKind::StreamComplete => get_parsed(frame, &keys.data),
+        FrameKind::StreamToken | FrameKind::StreamComplete => get_plain(frame, &keys.data),
         _ => return,
     };
-    let message_id = get_parsed(&data, &keys.message_id);
+    let message_id = get_plain(&data, &keys.message_id);
     if message_id.is_undefined() {
         return;
     }
     if kind == FrameKind::StreamToken {
-        let token = get_parsed(&data, &keys.token);
+        let token = get_plain(&data, &keys.token);
         if token.is_string() {
             inner.streams.push(&message_id, &JsText(token));
         }
         return;
     }
     let text = inner.streams.finish(&message_id).unwrap_or_default();
-    if get_parsed(&data, &keys.content).is_undefined() {
+    if get_plain(&data, &keys.content).is_undefined() {
         let _ = Reflect::set(&data, &keys.content, &text.0);
     }
 }

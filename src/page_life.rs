@@ -8,7 +8,7 @@ use alloc::boxed::Box;
 use wasm_bindgen::prelude::*;
 use web_sys::EventTarget;
 
-use crate::js::{get, global};
+use crate::js::{get_plain, global};
 use crate::socket::Handler;
 
 /// A page-life event the manager reacts to.
@@ -37,15 +37,15 @@ impl PageLife {
     /// Calls `on_event` for each [`PageEvent`] until dropped.
     pub fn listen(on_event: Box<dyn Fn(PageEvent)>) -> PageLife {
         let global = global();
-        let document = get(&global, &JsValue::from_str("document"));
+        let document = get_plain(&global, &JsValue::from_str("document"));
         let visibility = document.clone();
         let handler = Handler::new(move |event: JsValue| {
-            let name = get(&event, &JsValue::from_str("type"));
+            let name = get_plain(&event, &JsValue::from_str("type"));
             let event = if name == "online" {
                 PageEvent::Online
             } else if name == "offline" {
                 PageEvent::Offline
-            } else if get(&visibility, &JsValue::from_str("visibilityState")) == "visible" {
+            } else if get_plain(&visibility, &JsValue::from_str("visibilityState")) == "visible" {
                 PageEvent::Visible
             } else {
                 return;

@@ -8,7 +8,7 @@ use alloc::boxed::Box;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use wasm_bindgen::prelude::*;
-use web_sys::{CloseEvent, MessageEvent, WebSocket};
+use web_sys::{MessageEvent, WebSocket};
 
 /// Every closure the client hands to JS has this one type, so wasm-bindgen emits one
 /// invoke shim for all of them (each distinct closure type costs its own glue).
@@ -22,49 +22,51 @@ pub fn live_sockets() -> usize {
     LIVE_SOCKETS.load(Ordering::Relaxed)
 }
 
-/// What a socket reports back to its owner.
-pub struct SocketHandlers {
+/// What happened on a socket.
+pub enum SocketEvent {
     /// The socket opened.
-    pub on_open: Box<dyn FnMut()>,
+    Open,
     /// A frame arrived (`event.data`: a string for text frames).
-    pub on_message: Box<dyn FnMut(JsValue)>,
+    Message(JsValue),
     /// The socket closed, or failed to open, with this close code.
-    pub on_close: Box<dyn FnMut(u16)>,
+    Close(u16),
 }
 
-/// An open (or opening) WebSocket whose handlers live exactly as long as it does.
+/// An open (or opening) WebSocket whose one handler lives exactly as long as it does.
 pub struct Socket {
     ws: WebSocket,
-    _on_open: Handler,
-    _on_message: Handler,
-    _on_close: Handler,
+    _handler: Handler,
 }
 
 impl Socket {
-    /// Opens a WebSocket to `url`. Fails (with the browser's `SyntaxError`) on a bad URL.
-    pub fn open(url: &JsValue, handlers: SocketHandlers) -> Result<Socket, JsValue> {
+    /// Opens a WebSocket to `url` (a JS string). Fails (with the browser's `SyntaxError`)
+    /// on a bad URL.
+    pub fn open(
+        url: &JsValue,
+        mut on_event: Box<dyn FnMut(SocketEvent)>,
+    ) -> Result<Socket, JsValue> {
         let ws = crate::js::open_websocket(url)?;
-        let SocketHandlers {
-            mut on_open,
-            mut on_message,
-            mut on_close,
-        } = handlers;
-        let open = Handler::new(move |_: JsValue| on_open());
-        let message = Handler::new(move |event: JsValue| {
-            on_message(event.unchecked_into::<MessageEvent>().data())
+        // One closure for open, message and close, told apart by what the event carries:
+        // a message has `data` (the hot path, checked first), a close has a `code`.
+        let handler = Handler::new(move |event: JsValue| {
+            let data = event.unchecked_ref::<MessageEvent>().data();
+            on_event(if !data.is_undefined() {
+                SocketEvent::Message(data)
+            } else {
+                match crate::js::get_plain(&event, &JsValue::from_str("code")).as_f64() {
+                    Some(code) => SocketEvent::Close(code as u16),
+                    None => SocketEvent::Open,
+                }
+            });
         });
-        let close = Handler::new(move |event: JsValue| {
-            on_close(event.unchecked_into::<CloseEvent>().code())
-        });
-        ws.set_onopen(Some(open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(message.as_ref().unchecked_ref()));
-        ws.set_onclose(Some(close.as_ref().unchecked_ref()));
+        let function = handler.as_ref().unchecked_ref();
+        ws.set_onopen(Some(function));
+        ws.set_onmessage(Some(function));
+        ws.set_onclose(Some(function));
         LIVE_SOCKETS.fetch_add(1, Ordering::Relaxed);
         Ok(Socket {
             ws,
-            _on_open: open,
-            _on_message: message,
-            _on_close: close,
+            _handler: handler,
         })
     }
 

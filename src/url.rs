@@ -8,7 +8,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::error::ErrorCode;
-use crate::js::{concat, encode_uri_component, get, global, Url};
+use crate::js::{concat, encode_uri_component, get_plain, global, Url};
 
 /// The base URL used when there is no page `location` to derive one from.
 pub const FALLBACK_BASE: &str = "ws://localhost:8000";
@@ -24,12 +24,12 @@ const SCHEMES: [(&str, &str); 4] = [
 /// The WebSocket base for the page this runs in (`wss:` on an `https:` page), or
 /// [`FALLBACK_BASE`] where there is no page.
 pub fn page_base() -> JsValue {
-    let location = get(&global(), &JsValue::from_str("location"));
-    let host = get(&location, &JsValue::from_str("host"));
+    let location = get_plain(&global(), &JsValue::from_str("location"));
+    let host = get_plain(&location, &JsValue::from_str("host"));
     if !host.is_string() || host == "" {
         return JsValue::from_str(FALLBACK_BASE);
     }
-    let secure = get(&location, &JsValue::from_str("protocol")) == "https:";
+    let secure = get_plain(&location, &JsValue::from_str("protocol")) == "https:";
     concat(&[&if secure { "wss://" } else { "ws://" }, &host])
 }
 
@@ -41,7 +41,7 @@ pub fn chat_url(
 ) -> Result<JsValue, ErrorCode> {
     let invalid = |_| ErrorCode::InvalidUrl;
     let url = Url::new(base).map_err(invalid)?;
-    let part = |name: &str| get(&url, &JsValue::from_str(name));
+    let part = |name: &str| get_plain(&url, &JsValue::from_str(name));
     let protocol = part("protocol");
     let scheme = SCHEMES
         .iter()
