@@ -762,8 +762,8 @@ fn read_options(value: &JsValue) -> Result<Options<JsValue>, JsValue> {
         let field = get(value, &name);
         let field = if field.is_undefined() {
             OptionValue::Absent
-        } else if let Some(number) = field.as_f64() {
-            OptionValue::Number(number)
+        } else if field.js_typeof() == "number" {
+            OptionValue::Number(field.unchecked_into_f64())
         } else if field.is_string() {
             OptionValue::Text(field)
         } else {

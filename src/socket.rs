@@ -53,9 +53,11 @@ impl Socket {
             on_event(if !data.is_undefined() {
                 SocketEvent::Message(data)
             } else {
-                match crate::js::get_plain(&event, &JsValue::from_str("code")).as_f64() {
-                    Some(code) => SocketEvent::Close(code as u16),
-                    None => SocketEvent::Open,
+                let code = crate::js::get_plain(&event, &JsValue::from_str("code"));
+                if code.is_undefined() {
+                    SocketEvent::Open
+                } else {
+                    SocketEvent::Close(code.unchecked_into_f64() as u16)
                 }
             });
         });
