@@ -53,8 +53,8 @@ impl PageLife {
             on_event(event);
         });
         let page = PageLife {
-            window: global.dyn_into::<EventTarget>().ok(),
-            document: document.dyn_into::<EventTarget>().ok(),
+            window: event_target(global),
+            document: event_target(document),
             handler,
         };
         page.each_listener(true);
@@ -80,6 +80,12 @@ impl PageLife {
             change(document, DOCUMENT_EVENT);
         }
     }
+}
+
+/// `value` as an `EventTarget` if it has `addEventListener` (Node's global has not).
+fn event_target(value: JsValue) -> Option<EventTarget> {
+    let listens = get_plain(&value, &JsValue::from_str("addEventListener")).is_function();
+    listens.then(|| value.unchecked_into())
 }
 
 impl Drop for PageLife {
