@@ -123,6 +123,13 @@ pub fn concat(parts: &[&dyn AsJs]) -> JsValue {
     joined.into()
 }
 
+/// `value.toString(36)` for a whole number.
+pub fn base36(value: f64) -> JsValue {
+    js_sys::Number::from(value)
+        .to_string_with_radix(36)
+        .map_or(JsValue::UNDEFINED, Into::into)
+}
+
 /// A `TypeError` whose message is `parts` joined.
 pub fn type_error(parts: &[&dyn AsJs]) -> JsValue {
     JsTypeError::new(&concat(parts)).into()

@@ -19,8 +19,10 @@ use crate::callbacks::{invoke, Callbacks, Slot};
 use crate::error::ErrorCode;
 use crate::frame::FrameKind;
 use crate::heartbeat::{Beat, Heartbeat};
-use crate::ids::client_message_id;
-use crate::js::{coded_error, error_frame, get, get_plain, parse_json, set, type_error};
+use crate::ids::{client_message_id_parts, PREFIX, SEPARATOR};
+use crate::js::{
+    base36, coded_error, concat, error_frame, get, get_plain, parse_json, set, type_error,
+};
 use crate::options::{OptionValue, Options, OPTION_MESSAGE_PREFIX};
 use crate::outbox::Outbox;
 use crate::page_life::{PageEvent, PageLife};
@@ -236,11 +238,9 @@ impl ChatWebSocketManager {
         let id = {
             let mut inner = self.shared.borrow_mut();
             inner.sent_chats = inner.sent_chats.wrapping_add(1);
-            JsValue::from_str(&client_message_id(
-                Date::now(),
-                inner.sent_chats,
-                Math::random(),
-            ))
+            let [time, count, random] =
+                client_message_id_parts(Date::now(), inner.sent_chats, Math::random()).map(base36);
+            concat(&[&PREFIX, &time, &SEPARATOR, &count, &SEPARATOR, &random])
         };
         let data = Object::new();
         set(&data, "message", &message);

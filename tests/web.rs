@@ -638,6 +638,10 @@ async fn send_chat_builds_the_chat_message_frame() {
         .unwrap();
     let other = p.manager.send_chat("again".into(), None).unwrap();
     assert_ne!(id, other);
+    let shape = js_sys::RegExp::new("^c-[0-9a-z]+-[0-9a-z]+-[0-9a-z]+$", "");
+    for id in [&id, &other] {
+        assert!(shape.test(&id.as_string().unwrap()), "{id:?}");
+    }
     let error = p
         .manager
         .send_chat(JsValue::from(5), None)
