@@ -18,9 +18,10 @@ extern "C" {
     pub fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
 
     /// `Reflect.get` without the try/catch wrapper wasm-bindgen puts around `catch` imports:
-    /// only for objects whose properties cannot throw (see [`get_plain`]).
+    /// only for a `target` known to be an object whose properties cannot throw (see
+    /// [`get_plain`]); a non-object `target` makes `Reflect.get` throw.
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
-    fn get_plain_unchecked(target: &JsValue, key: &JsValue) -> JsValue;
+    pub fn get_object_field(target: &JsValue, key: &JsValue) -> JsValue;
 
     /// A browser `WebSocket`, seen only for `send` with a JS string.
     #[wasm_bindgen(js_name = WebSocket)]
@@ -108,7 +109,7 @@ pub fn get(target: &JsValue, key: &JsValue) -> JsValue {
 /// `location`, `URL` and events. No exception handling on the JS side (the per-frame path).
 pub fn get_plain(target: &JsValue, key: &JsValue) -> JsValue {
     if target.is_object() {
-        get_plain_unchecked(target, key)
+        get_object_field(target, key)
     } else {
         JsValue::UNDEFINED
     }

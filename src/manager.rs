@@ -21,7 +21,8 @@ use crate::frame::FrameKind;
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::ids::{client_message_id_parts, PREFIX, SEPARATOR};
 use crate::js::{
-    base36, coded_error, concat, error_frame, get, get_plain, parse_json, set, type_error,
+    base36, coded_error, concat, error_frame, get, get_object_field, get_plain, parse_json, set,
+    type_error,
 };
 use crate::options::{OptionValue, Options, OPTION_MESSAGE_PREFIX};
 use crate::outbox::Outbox;
@@ -596,13 +597,11 @@ fn on_frame(shared: &Shared, data: JsValue) {
 fn decode(keys: &Keys, data: &JsValue) -> Option<(FrameKind, JsValue)> {
     let frame = parse_json(data).ok()?;
     let kind = get_plain(&frame, &keys.kind);
-    if !kind.is_string() {
-        return None;
+    // Compare first: a `stream_token` frame then needs no other check.
+    match FrameKind::classify(|index, _| kind == keys.types[index]) {
+        FrameKind::Unknown if !kind.is_string() => None,
+        known => Some((known, frame)),
     }
-    Some((
-        FrameKind::classify(|index, _| kind == keys.types[index]),
-        frame,
-    ))
 }
 
 /// Keeps the text of streamed replies; fills `data.content` on `stream_complete` when the
@@ -613,19 +612,22 @@ fn accumulate(inner: &mut Inner, kind: FrameKind, frame: &JsValue) {
         FrameKind::StreamToken | FrameKind::StreamComplete => get_plain(frame, &keys.data),
         _ => return,
     };
-    let message_id = get_plain(&data, &keys.message_id);
+    if !data.is_object() {
+        return;
+    }
+    let message_id = get_object_field(&data, &keys.message_id);
     if message_id.is_undefined() {
         return;
     }
     if kind == FrameKind::StreamToken {
-        let token = get_plain(&data, &keys.token);
+        let token = get_object_field(&data, &keys.token);
         if token.is_string() {
             inner.streams.push(&message_id, &JsText(token));
         }
         return;
     }
     let text = inner.streams.finish(&message_id).unwrap_or_default();
-    if get_plain(&data, &keys.content).is_undefined() {
+    if get_object_field(&data, &keys.content).is_undefined() {
         let _ = Reflect::set(&data, &keys.content, &text.0);
     }
 }
