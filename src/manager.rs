@@ -80,8 +80,9 @@ struct Inner {
     life: Lifecycle,
     socket: Option<Socket>,
     heartbeat: Option<Heartbeat>,
-    heartbeat_timer: Option<Timeout>,
-    reconnect_timer: Option<Timeout>,
+    /// The one pending timer: the heartbeat's next tick while open, the next attempt
+    /// while reconnecting (never both: see `on_timer`).
+    timer: Option<Timeout>,
     reconnect_due_at: f64,
     outbox: Outbox<JsValue>,
     streams: StreamAccumulator<JsValue, JsText>,
@@ -142,8 +143,7 @@ impl ChatWebSocketManager {
             options,
             socket: None,
             heartbeat: None,
-            heartbeat_timer: None,
-            reconnect_timer: None,
+            timer: None,
             reconnect_due_at: 0.0,
             streams: StreamAccumulator::default(),
             callbacks: Callbacks::default(),
@@ -382,8 +382,7 @@ impl Inner {
     fn release_connection(&mut self) {
         self.socket = None;
         self.heartbeat = None;
-        self.heartbeat_timer = None;
-        self.reconnect_timer = None;
+        self.timer = None;
         self.streams.clear();
         self.attempt = self.attempt.wrapping_add(1);
     }
@@ -550,7 +549,7 @@ fn on_open(shared: &Shared) {
         if interval > 0.0 {
             let heartbeat =
                 Heartbeat::new(interval, inner.options.heartbeat_timeout_ms, Date::now());
-            inner.heartbeat_timer = Some(heartbeat_timer(weak, heartbeat.first_tick_ms()));
+            inner.timer = Some(heartbeat_timer(weak, heartbeat.first_tick_ms()));
             inner.heartbeat = Some(heartbeat);
         }
         let Inner { socket, outbox, .. } = inner;
@@ -641,10 +640,7 @@ fn on_lost(shared: &Shared, code: u16) {
         let waiters = match outcome {
             AfterLoss::Reconnect { delay_ms, .. } => {
                 inner.reconnect_due_at = Date::now() + delay_ms;
-                inner.reconnect_timer = Some(Timeout::new(
-                    delay_ms,
-                    Box::new(move || with_shared(&weak, reconnect_now)),
-                ));
+                inner.timer = Some(schedule(weak, delay_ms));
                 Vec::new()
             }
             AfterLoss::GiveUp => mem::take(&mut inner.waiters),
@@ -666,7 +662,7 @@ fn on_lost(shared: &Shared, code: u16) {
 
 fn reconnect_now(shared: &Shared) {
     let due = with_state_change(shared, |inner| {
-        inner.reconnect_timer = None;
+        inner.timer = None;
         inner.life.reconnect_due()
     });
     if due {
@@ -674,12 +670,25 @@ fn reconnect_now(shared: &Shared) {
     }
 }
 
+/// Calls `on_timer` after `after_ms`.
+fn schedule(weak: Weak<RefCell<Inner>>, after_ms: f64) -> Timeout {
+    Timeout::new(after_ms, move || with_shared(&weak, on_timer))
+}
+
 fn heartbeat_timer(weak: Weak<RefCell<Inner>>, after_ms: f64) -> Timeout {
     // +1 ms: a timer that fires a fraction early would only tick again at once.
-    Timeout::new(
-        after_ms + 1.0,
-        Box::new(move || with_shared(&weak, on_heartbeat_tick)),
-    )
+    schedule(weak, after_ms + 1.0)
+}
+
+/// The timer fired: what it was for follows from the state, since only an open socket
+/// has a heartbeat and only a reconnecting manager waits for its next attempt.
+fn on_timer(shared: &Shared) {
+    let state = shared.borrow().life.state();
+    match state {
+        ConnectionState::Open => on_heartbeat_tick(shared),
+        ConnectionState::Reconnecting => reconnect_now(shared),
+        _ => {}
+    }
 }
 
 fn on_heartbeat_tick(shared: &Shared) {
@@ -701,7 +710,7 @@ fn on_heartbeat_tick(shared: &Shared) {
             return;
         }
     };
-    inner.heartbeat_timer = Some(heartbeat_timer(weak, next_tick_ms));
+    inner.timer = Some(heartbeat_timer(weak, next_tick_ms));
 }
 
 fn send_ping(inner: &Inner) {
@@ -726,7 +735,7 @@ fn on_page_event(weak: &Weak<RefCell<Inner>>, event: PageEvent) {
             match probe {
                 Some(Some(next_tick_ms)) => {
                     send_ping(&inner);
-                    inner.heartbeat_timer = Some(heartbeat_timer(weak.clone(), next_tick_ms));
+                    inner.timer = Some(heartbeat_timer(weak.clone(), next_tick_ms));
                 }
                 Some(None) => {}
                 None => send_ping(&inner),

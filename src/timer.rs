@@ -1,7 +1,5 @@
 //! One-shot timers that are cancelled when dropped (gloo-timers' `Timeout`, without std).
 
-use alloc::boxed::Box;
-
 use wasm_bindgen::prelude::*;
 
 use crate::socket::Handler;
@@ -22,13 +20,8 @@ pub struct Timeout {
 
 impl Timeout {
     /// Calls `callback` once after `ms` milliseconds (capped at setTimeout's maximum).
-    pub fn new(ms: f64, callback: Box<dyn FnOnce()>) -> Timeout {
-        let mut callback = Some(callback);
-        let callback = Handler::new(move |_: JsValue| {
-            if let Some(callback) = callback.take() {
-                callback();
-            }
-        });
+    pub fn new(ms: f64, mut callback: impl FnMut() + 'static) -> Timeout {
+        let callback = Handler::new(move |_: JsValue| callback());
         let ms = ms.clamp(0.0, i32::MAX as f64) as i32;
         let id = set_timeout(callback.as_ref(), ms);
         Timeout {
