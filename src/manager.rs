@@ -5,7 +5,6 @@
 //! Every JS callback is called with no `RefCell` borrow held, because a callback may call
 //! back into the manager (`sendMessage`, `disconnect`, …).
 
-use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -444,9 +443,7 @@ fn start(shared: &Shared) -> bool {
         if started {
             inner.release_connection();
             if inner.page.is_none() {
-                inner.page = Some(PageLife::listen(Box::new(move |event| {
-                    on_page_event(&weak, event)
-                })));
+                inner.page = Some(PageLife::listen(move |event| on_page_event(&weak, event)));
             }
         }
         started
@@ -514,14 +511,14 @@ fn open_socket(shared: &Shared, token: &JsValue) {
         chat_url(&inner.base_url(), &inner.session_id, token)
     };
     let weak = Rc::downgrade(shared);
-    let on_event = Box::new(move |event| {
+    let on_event = move |event: SocketEvent| {
         let Some(shared) = weak.upgrade() else { return };
         match event {
             SocketEvent::Message(data) => on_frame(&shared, data),
             SocketEvent::Close(code) => on_lost(&shared, code),
             SocketEvent::Open => on_open(&shared),
         }
-    });
+    };
     let socket = url
         .map_err(|_| ())
         .and_then(|url| Socket::open(&url, on_event).map_err(|_| ()));

@@ -3,8 +3,6 @@
 //! One closure serves every listener; the listeners are removed and the closure freed in
 //! `Drop`, like gloo's `EventListener`.
 
-use alloc::boxed::Box;
-
 use wasm_bindgen::prelude::*;
 use web_sys::EventTarget;
 
@@ -35,7 +33,7 @@ pub struct PageLife {
 
 impl PageLife {
     /// Calls `on_event` for each [`PageEvent`] until dropped.
-    pub fn listen(on_event: Box<dyn Fn(PageEvent)>) -> PageLife {
+    pub fn listen(on_event: impl Fn(PageEvent) + 'static) -> PageLife {
         let global = global();
         let document = get_plain(&global, &JsValue::from_str("document"));
         let visibility = document.clone();

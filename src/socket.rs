@@ -4,7 +4,6 @@
 //! closures, so replacing the socket on reconnect never leaks (gloo's `EventListener`
 //! pattern). Nothing here is `forget()`-ed.
 
-use alloc::boxed::Box;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use wasm_bindgen::prelude::*;
@@ -43,7 +42,7 @@ impl Socket {
     /// on a bad URL.
     pub fn open(
         url: &JsValue,
-        mut on_event: Box<dyn FnMut(SocketEvent)>,
+        mut on_event: impl FnMut(SocketEvent) + 'static,
     ) -> Result<Socket, JsValue> {
         let ws = crate::js::open_websocket(url)?;
         // One closure for open, message and close, told apart by what the event carries:
