@@ -103,3 +103,40 @@ test("bad frames and bad input give clear errors", async () => {
   m.disconnect();
   m.free();
 });
+
+test("an async token function is awaited before every attempt", async () => {
+  let calls = 0;
+  const token = () => new Promise((resolve) => setTimeout(() => resolve(`t${++calls}`), 5));
+  const m = new chatwire.ChatWebSocketManager(`echo-shipped-${++sessions}`, token, { url, baseDelayMs: 10 });
+  const hellos = [];
+  m.onUnknown = (f) => f.type === "hello" && hellos.push(f.data.token);
+  await m.connect();
+  await until("hello", () => hellos.length === 1);
+  m.sendMessage({ type: "script", data: { action: "drop" } });
+  await until("second hello", () => hellos.length === 2);
+  assert.deepEqual(hellos, ["t1", "t2"]);
+  m.disconnect();
+  m.free();
+});
+
+test("a silent server is detected by the heartbeat and reconnected", async () => {
+  const { m, seen } = manager("silent", { heartbeatIntervalMs: 20, heartbeatTimeoutMs: 30 });
+  await m.connect();
+  await until("reconnect after the missed pong", () => seen.states.includes("reconnecting"));
+  await until("open again", () => m.state === "open");
+  m.disconnect();
+  assert.equal(m.state, "closed");
+  m.free();
+});
+
+test("auth refusal and an invalid url end in closed with their codes", async () => {
+  const { m, seen } = manager("close4401");
+  await m.connect().catch(() => {});
+  await until("unauthorized", () => seen.errors.includes("unauthorized"));
+  assert.equal(m.state, "closed");
+  m.free();
+  const bad = manager("echo", { url: "ws://h?x=1" });
+  await assert.rejects(bad.m.connect(), (error) => error.code === "invalid_url");
+  assert.deepEqual(bad.seen.errors, ["invalid_url"]);
+  bad.m.free();
+});
