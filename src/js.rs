@@ -7,7 +7,7 @@
 
 use js_sys::{Error, Object, Reflect};
 use wasm_bindgen::prelude::*;
-use web_sys::WebSocket;
+use web_sys::{EventTarget, WebSocket};
 
 use crate::error::ErrorCode;
 
@@ -41,15 +41,11 @@ extern "C" {
     #[wasm_bindgen(constructor, js_class = Promise)]
     fn new(executor: &JsValue) -> PromiseClass;
 
-    /// A promise, seen only for `then` with one callback.
+    /// A promise, seen only for `then`.
     pub type Settled;
 
-    /// `Promise.allSettled(values)`: never rejects.
-    #[wasm_bindgen(js_namespace = Promise, js_name = allSettled)]
-    pub fn all_settled(values: &js_sys::Array) -> Settled;
-
     #[wasm_bindgen(method)]
-    pub fn then(this: &Settled, on_settled: &JsValue) -> Settled;
+    pub fn then(this: &Settled, on_fulfilled: &JsValue, on_rejected: &JsValue) -> Settled;
 
     /// `globalThis`: the window, or the worker's global scope.
     #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
@@ -93,6 +89,30 @@ pub fn new_promise(executor: &JsValue) -> js_sys::Promise {
     PromiseClass::new(executor).unchecked_into()
 }
 
+/// Calls `on_settled` once `value` (a promise, or any value) settles: with the fulfilled
+/// value, or with `Object(reason)` when it rejects, which is never a string primitive.
+/// Never calls it twice, and calls it even when `value` rejects or its `then` throws.
+pub fn when_settled(value: &JsValue, on_settled: &JsValue) {
+    let object = get_plain(&global(), &JsValue::from_str("Object"));
+    let undefined = JsValue::UNDEFINED;
+    js_sys::Promise::resolve(value)
+        .unchecked_into::<Settled>()
+        .then(&undefined, &object)
+        .then(on_settled, &undefined);
+}
+
+/// Adds `listener` to `target` for each event in `names`, or removes it again.
+pub fn set_listeners(target: &EventTarget, names: &[&str], listener: &JsValue, add: bool) {
+    let listener = listener.unchecked_ref();
+    for name in names {
+        let _ = if add {
+            target.add_event_listener_with_callback(name, listener)
+        } else {
+            target.remove_event_listener_with_callback(name, listener)
+        };
+    }
+}
+
 /// `globalThis` (one import, instead of js-sys' four-way fallback).
 pub fn global() -> JsValue {
     GLOBAL_THIS.with(JsValue::clone)
@@ -105,7 +125,7 @@ pub fn get(target: &JsValue, key: &JsValue) -> JsValue {
 }
 
 /// `target[key]`, or `undefined` when `target` is not an object, for objects whose reads
-/// cannot throw: what `JSON.parse` and `Promise.allSettled` make, and the browser's own
+/// cannot throw: what `JSON.parse` makes, and the browser's own
 /// `location`, `URL` and events. No exception handling on the JS side (the per-frame path).
 pub fn get_plain(target: &JsValue, key: &JsValue) -> JsValue {
     if target.is_object() {

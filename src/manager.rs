@@ -465,19 +465,19 @@ fn begin_attempt(shared: &Shared) {
         open_socket(shared, &token);
         return;
     };
-    let answer = match token_fn.call0(&JsValue::UNDEFINED) {
+    let answer = match token_fn.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED) {
         Ok(answer) => answer,
         Err(_) => return token_failed(shared),
     };
     if answer.is_string() {
         return open_socket(shared, &answer);
     }
-    // allSettled never rejects, so the closure is always called once; it then drops its
-    // own handle, and wasm-bindgen frees it when the call returns.
+    // The closure is called exactly once (see `when_settled`); it then drops its own
+    // handle, and wasm-bindgen frees it when the call returns.
     let weak = Rc::downgrade(shared);
     let own: Rc<RefCell<Option<Handler>>> = Rc::default();
     let handle = own.clone();
-    let on_settled = Handler::new(move |results: JsValue| {
+    let on_settled = Handler::new(move |token: JsValue| {
         drop(handle.borrow_mut().take());
         let Some(shared) = weak.upgrade() else { return };
         let current = {
@@ -487,16 +487,13 @@ fn begin_attempt(shared: &Shared) {
         if !current {
             return;
         }
-        // `[{status, value}]`, plain data made by allSettled.
-        let outcome = results.unchecked_into::<Array>().get(0);
-        let token = get_plain(&outcome, &JsValue::from_str("value"));
-        if get_plain(&outcome, &JsValue::from_str("status")) == "fulfilled" && token.is_string() {
+        if token.is_string() {
             open_socket(&shared, &token);
         } else {
             token_failed(&shared);
         }
     });
-    crate::js::all_settled(&Array::of1(&answer)).then(on_settled.as_ref());
+    crate::js::when_settled(&answer, on_settled.as_ref());
     *own.borrow_mut() = Some(on_settled);
 }
 

@@ -6,7 +6,7 @@
 use wasm_bindgen::prelude::*;
 use web_sys::EventTarget;
 
-use crate::js::{get_plain, global};
+use crate::js::{get_plain, global, set_listeners};
 use crate::socket::Handler;
 
 /// A page-life event the manager reacts to.
@@ -61,21 +61,12 @@ impl PageLife {
 
     /// Adds (or removes) every listener.
     fn each_listener(&self, add: bool) {
-        let handler = self.handler.as_ref().unchecked_ref();
-        let change = |target: &EventTarget, name: &str| {
-            let _ = if add {
-                target.add_event_listener_with_callback(name, handler)
-            } else {
-                target.remove_event_listener_with_callback(name, handler)
-            };
-        };
+        let handler = self.handler.as_ref();
         if let Some(window) = &self.window {
-            for name in WINDOW_EVENTS {
-                change(window, name);
-            }
+            set_listeners(window, &WINDOW_EVENTS, handler, add);
         }
         if let Some(document) = &self.document {
-            change(document, DOCUMENT_EVENT);
+            set_listeners(document, &[DOCUMENT_EVENT], handler, add);
         }
     }
 }

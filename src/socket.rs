@@ -7,6 +7,8 @@
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use wasm_bindgen::prelude::*;
+
+use crate::js::set_listeners;
 use web_sys::{MessageEvent, WebSocket};
 
 /// Every closure the client hands to JS has this one type, so wasm-bindgen emits one
@@ -34,8 +36,11 @@ pub enum SocketEvent {
 /// An open (or opening) WebSocket whose one handler lives exactly as long as it does.
 pub struct Socket {
     ws: WebSocket,
-    _handler: Handler,
+    handler: Handler,
 }
+
+/// The socket events the manager listens to (`error` is always followed by `close`).
+const EVENTS: [&str; 3] = ["open", "message", "close"];
 
 impl Socket {
     /// Opens a WebSocket to `url` (a JS string). Fails (with the browser's `SyntaxError`)
@@ -60,15 +65,9 @@ impl Socket {
                 }
             });
         });
-        let function = handler.as_ref().unchecked_ref();
-        ws.set_onopen(Some(function));
-        ws.set_onmessage(Some(function));
-        ws.set_onclose(Some(function));
+        set_listeners(&ws, &EVENTS, handler.as_ref(), true);
         LIVE_SOCKETS.fetch_add(1, Ordering::Relaxed);
-        Ok(Socket {
-            ws,
-            _handler: handler,
-        })
+        Ok(Socket { ws, handler })
     }
 
     /// Sends a text frame given as a JS string.
@@ -79,9 +78,7 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        self.ws.set_onopen(None);
-        self.ws.set_onmessage(None);
-        self.ws.set_onclose(None);
+        set_listeners(&self.ws, &EVENTS, self.handler.as_ref(), false);
         let _ = self.ws.close_with_code(1000);
         LIVE_SOCKETS.fetch_sub(1, Ordering::Relaxed);
     }
