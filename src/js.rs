@@ -23,7 +23,8 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
     pub fn get_object_field(target: &JsValue, key: &JsValue) -> JsValue;
 
-    /// A browser `WebSocket`, seen only for `send` with a JS string.
+    /// A browser `WebSocket`, seen only for `new WebSocket(url)` and `send(text)` with JS
+    /// strings.
     #[wasm_bindgen(js_name = WebSocket)]
     type TextSocket;
 

@@ -7,9 +7,9 @@
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use wasm_bindgen::prelude::*;
-
-use crate::js::set_listeners;
 use web_sys::{MessageEvent, WebSocket};
+
+use crate::js::{get_plain, open_websocket, send_text, set_listeners};
 
 /// Every closure the client hands to JS has this one type, so wasm-bindgen emits one
 /// invoke shim for all of them (each distinct closure type costs its own glue).
@@ -49,7 +49,7 @@ impl Socket {
         url: &JsValue,
         mut on_event: impl FnMut(SocketEvent) + 'static,
     ) -> Result<Socket, JsValue> {
-        let ws = crate::js::open_websocket(url)?;
+        let ws = open_websocket(url)?;
         // One closure for open, message and close, told apart by what the event carries:
         // a message has `data` (the hot path, checked first), a close has a `code`.
         let handler = Handler::new(move |event: JsValue| {
@@ -57,7 +57,7 @@ impl Socket {
             on_event(if !data.is_undefined() {
                 SocketEvent::Message(data)
             } else {
-                let code = crate::js::get_plain(&event, &JsValue::from_str("code"));
+                let code = get_plain(&event, &JsValue::from_str("code"));
                 if code.is_undefined() {
                     SocketEvent::Open
                 } else {
@@ -72,7 +72,7 @@ impl Socket {
 
     /// Sends a text frame given as a JS string.
     pub fn send(&self, text: &JsValue) -> Result<(), JsValue> {
-        crate::js::send_text(&self.ws, text)
+        send_text(&self.ws, text)
     }
 }
 
