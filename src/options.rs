@@ -104,40 +104,33 @@ impl<Text> Options<Text> {
     /// and range; a refused value changes nothing.
     pub fn set(&mut self, index: usize, value: OptionValue<Text>) -> Result<(), OptionError> {
         let kind = KINDS.get(index).copied().ok_or(OptionError::Unknown)?;
-        let number = match (kind, value) {
-            (_, OptionValue::Absent) => return Ok(()),
-            (Kind::Text, OptionValue::Text(text)) => {
+        let number = match value {
+            OptionValue::Absent => return Ok(()),
+            OptionValue::Text(text) if kind == Kind::Text => {
                 self.url = Some(text);
                 return Ok(());
             }
-            (Kind::Text, _) => return Err(OptionError::WrongType(kind)),
-            (_, OptionValue::Number(n)) if !n.is_nan() => n,
+            OptionValue::Number(n) if kind != Kind::Text && !n.is_nan() => n,
             _ => return Err(OptionError::WrongType(kind)),
         };
-        let in_range = match kind {
-            Kind::Count => (0.0..=1e6).contains(&number) && number as u32 as f64 == number,
-            Kind::Millis => (0.0..=MAX_MS).contains(&number),
-            Kind::Fraction | Kind::Text => (0.0..=1.0).contains(&number),
+        let max = match kind {
+            Kind::Count => 1e6,
+            Kind::Millis => MAX_MS,
+            _ => 1.0,
         };
-        if !in_range {
+        let whole = kind != Kind::Count || number as u32 as f64 == number;
+        if !(0.0..=max).contains(&number) || !whole {
             return Err(OptionError::OutOfRange(kind));
         }
-        let target = match index {
-            1 => {
-                self.reconnect.max_attempts = number as u32;
-                return Ok(());
-            }
-            2 => &mut self.reconnect.base_delay_ms,
-            3 => &mut self.reconnect.max_delay_ms,
-            4 => &mut self.reconnect.jitter,
-            5 => &mut self.heartbeat_interval_ms,
-            6 => &mut self.heartbeat_timeout_ms,
-            _ => {
-                self.outbox_limit = number as usize;
-                return Ok(());
-            }
-        };
-        *target = number;
+        match index {
+            1 => self.reconnect.max_attempts = number as u32,
+            2 => self.reconnect.base_delay_ms = number,
+            3 => self.reconnect.max_delay_ms = number,
+            4 => self.reconnect.jitter = number,
+            5 => self.heartbeat_interval_ms = number,
+            6 => self.heartbeat_timeout_ms = number,
+            _ => self.outbox_limit = number as usize,
+        }
         Ok(())
     }
 }
