@@ -6,8 +6,9 @@
 //! callbacks.
 //!
 //! The decisions (backoff, lifecycle, heartbeat, outbox, stream accumulation, options,
-//! URLs) are plain Rust in their own modules and are tested natively with `cargo test`;
-//! `manager`, `socket`, `page_life` and `callbacks` are the thin browser adapter.
+//! frame kinds, ids) are plain Rust in their own modules and are tested natively with
+//! `cargo test`; `manager`, `incoming`, `socket`, `page_life`, `timer`, `callbacks`, `url`
+//! and `js` are the thin browser adapter, tested in browsers (`tests/web.rs`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -20,6 +21,7 @@ pub mod error;
 pub mod frame;
 pub mod heartbeat;
 pub mod ids;
+mod incoming;
 mod js;
 mod manager;
 pub mod options;
@@ -31,6 +33,8 @@ mod timer;
 mod typescript;
 pub mod url;
 
+#[doc(hidden)]
+pub use incoming::live_listeners;
 pub use manager::ChatWebSocketManager;
 #[doc(hidden)]
 pub use socket::live_sockets;

@@ -19,6 +19,7 @@ use crate::error::ErrorCode;
 use crate::frame::FrameKind;
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::ids::{client_message_id_parts, PREFIX, SEPARATOR};
+use crate::incoming::{Handler, Incoming, Listener};
 use crate::js::{
     base36, coded_error, concat, error_frame, get, get_object_field, get_plain, parse_json, set,
     type_error,
@@ -26,7 +27,7 @@ use crate::js::{
 use crate::options::{OptionValue, Options, OPTION_MESSAGE_PREFIX};
 use crate::outbox::Outbox;
 use crate::page_life::{PageEvent, PageLife};
-use crate::socket::{Handler, Socket, SocketEvent};
+use crate::socket::Socket;
 use crate::state::{AfterLoss, ConnectionState, Lifecycle};
 use crate::timer::Timeout;
 use crate::url::{chat_url, page_base};
@@ -73,6 +74,9 @@ impl StreamText for JsText {
 }
 
 struct Inner {
+    /// The one closure every event, timer and promise executor of this manager calls
+    /// (see `incoming`); freed with the manager.
+    listener: Listener,
     session_id: JsValue,
     auth_token: JsValue,
     options: Options<JsValue>,
@@ -134,34 +138,36 @@ impl ChatWebSocketManager {
             ]));
         }
         let options = read_options(&options.map_or(JsValue::UNDEFINED, Into::into))?;
-        let inner = Inner {
-            session_id,
-            auth_token,
-            life: Lifecycle::new(options.reconnect),
-            outbox: Outbox::new(options.outbox_limit),
-            options,
-            socket: None,
-            heartbeat: None,
-            timer: None,
-            reconnect_due_at: 0.0,
-            streams: StreamAccumulator::default(),
-            callbacks: Callbacks::default(),
-            waiters: Vec::new(),
-            page: None,
-            attempt: 0,
-            sent_chats: 0,
-            keys: Keys {
-                kind: JsValue::from_str("type"),
-                data: JsValue::from_str("data"),
-                message_id: JsValue::from_str("message_id"),
-                token: JsValue::from_str("token"),
-                content: JsValue::from_str("content"),
-                types: FrameKind::TYPED.map(|(_, name)| JsValue::from_str(name)),
-            },
-        };
-        Ok(ChatWebSocketManager {
-            shared: Rc::new(RefCell::new(inner)),
-        })
+        let shared = Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
+            let weak = weak.clone();
+            RefCell::new(Inner {
+                listener: Listener::new(move |value| on_incoming(&weak, value)),
+                session_id,
+                auth_token,
+                life: Lifecycle::new(options.reconnect),
+                outbox: Outbox::new(options.outbox_limit),
+                options,
+                socket: None,
+                heartbeat: None,
+                timer: None,
+                reconnect_due_at: 0.0,
+                streams: StreamAccumulator::default(),
+                callbacks: Callbacks::default(),
+                waiters: Vec::new(),
+                page: None,
+                attempt: 0,
+                sent_chats: 0,
+                keys: Keys {
+                    kind: JsValue::from_str("type"),
+                    data: JsValue::from_str("data"),
+                    message_id: JsValue::from_str("message_id"),
+                    token: JsValue::from_str("token"),
+                    content: JsValue::from_str("content"),
+                    types: FrameKind::TYPED.map(|(_, name)| JsValue::from_str(name)),
+                },
+            })
+        });
+        Ok(ChatWebSocketManager { shared })
     }
 
     /// Opens the connection. Resolves once it is open (at once if it already is); while
@@ -173,13 +179,9 @@ impl ChatWebSocketManager {
         if self.shared.borrow().life.state() == ConnectionState::Open {
             return Promise::resolve(&JsValue::UNDEFINED);
         }
-        // The executor runs inside `new Promise`, so this closure is dropped on return. It
-        // has the one closure type the client uses (one argument: `resolve`).
-        let shared = self.shared.clone();
-        let executor = Handler::new(move |resolve: JsValue| {
-            shared.borrow_mut().waiters.push(resolve.unchecked_into());
-        });
-        let promise = crate::js::new_promise(executor.as_ref());
+        // The manager's closure is the executor: it keeps `resolve` (`Incoming::Resolve`).
+        let listener = self.shared.borrow().listener.function().clone();
+        let promise = crate::js::new_promise(&listener);
         start(&self.shared);
         promise
     }
@@ -437,13 +439,12 @@ fn settle(waiters: Vec<Function>, outcome: Result<(), ErrorCode>) {
 
 /// `connect()`, `retry()`, or the network coming back after a failure.
 fn start(shared: &Shared) -> bool {
-    let weak = Rc::downgrade(shared);
     let started = with_state_change(shared, |inner| {
         let started = inner.life.start();
         if started {
             inner.release_connection();
             if inner.page.is_none() {
-                inner.page = Some(PageLife::listen(move |event| on_page_event(&weak, event)));
+                inner.page = Some(PageLife::listen(inner.listener.function()));
             }
         }
         started
@@ -508,18 +509,9 @@ fn open_socket(shared: &Shared, token: &JsValue) {
         let inner = shared.borrow();
         chat_url(&inner.base_url(), &inner.session_id, token)
     };
-    let weak = Rc::downgrade(shared);
-    let on_event = move |event: SocketEvent| {
-        let Some(shared) = weak.upgrade() else { return };
-        match event {
-            SocketEvent::Message(data) => on_frame(&shared, data),
-            SocketEvent::Close(code) => on_lost(&shared, code),
-            SocketEvent::Open => on_open(&shared),
-        }
-    };
     let socket = url
         .map_err(|_| ())
-        .and_then(|url| Socket::open(&url, on_event).map_err(|_| ()));
+        .and_then(|url| Socket::open(&url, shared.borrow().listener.function()).map_err(|_| ()));
     match socket {
         Ok(socket) => shared.borrow_mut().socket = Some(socket),
         Err(()) => {
@@ -530,21 +522,28 @@ fn open_socket(shared: &Shared, token: &JsValue) {
     }
 }
 
-fn with_shared(weak: &Weak<RefCell<Inner>>, f: fn(&Shared)) {
-    if let Some(shared) = weak.upgrade() {
-        f(&shared);
+/// Every call of the manager's closure: socket and page events, timers, executors.
+fn on_incoming(weak: &Weak<RefCell<Inner>>, value: JsValue) {
+    let Some(shared) = weak.upgrade() else { return };
+    match Incoming::classify(value) {
+        Incoming::Frame(data) => on_frame(&shared, data),
+        Incoming::Tick => on_timer(&shared),
+        Incoming::Open => on_open(&shared),
+        Incoming::Close(code) => on_lost(&shared, code),
+        Incoming::Page(event) => on_page_event(&shared, event),
+        Incoming::Resolve(resolve) => shared.borrow_mut().waiters.push(resolve),
+        Incoming::Ignored => {}
     }
 }
 
 fn on_open(shared: &Shared) {
-    let weak = Rc::downgrade(shared);
     let waiters = with_state_change(shared, |inner| {
         inner.life.opened();
         let interval = inner.options.heartbeat_interval_ms;
         if interval > 0.0 {
             let heartbeat =
                 Heartbeat::new(interval, inner.options.heartbeat_timeout_ms, Date::now());
-            inner.timer = Some(heartbeat_timer(weak, heartbeat.first_tick_ms()));
+            inner.timer = Some(heartbeat_timer(inner, heartbeat.first_tick_ms()));
             inner.heartbeat = Some(heartbeat);
         }
         let Inner { socket, outbox, .. } = inner;
@@ -628,14 +627,13 @@ fn accumulate(inner: &mut Inner, kind: FrameKind, frame: &JsValue) {
 
 fn on_lost(shared: &Shared, code: u16) {
     let random = Math::random();
-    let weak = Rc::downgrade(shared);
     let (outcome, waiters) = with_state_change(shared, |inner| {
         inner.release_connection();
         let outcome = inner.life.lost(code, random);
         let waiters = match outcome {
             AfterLoss::Reconnect { delay_ms, .. } => {
                 inner.reconnect_due_at = Date::now() + delay_ms;
-                inner.timer = Some(schedule(weak, delay_ms));
+                inner.timer = Some(schedule(inner, delay_ms));
                 Vec::new()
             }
             AfterLoss::GiveUp => mem::take(&mut inner.waiters),
@@ -666,13 +664,13 @@ fn reconnect_now(shared: &Shared) {
 }
 
 /// Calls `on_timer` after `after_ms`.
-fn schedule(weak: Weak<RefCell<Inner>>, after_ms: f64) -> Timeout {
-    Timeout::new(after_ms, move || with_shared(&weak, on_timer))
+fn schedule(inner: &Inner, after_ms: f64) -> Timeout {
+    Timeout::new(after_ms, inner.listener.function())
 }
 
-fn heartbeat_timer(weak: Weak<RefCell<Inner>>, after_ms: f64) -> Timeout {
+fn heartbeat_timer(inner: &Inner, after_ms: f64) -> Timeout {
     // +1 ms: a timer that fires a fraction early would only tick again at once.
-    schedule(weak, after_ms + 1.0)
+    schedule(inner, after_ms + 1.0)
 }
 
 /// The timer fired: what it was for follows from the state, since only an open socket
@@ -687,7 +685,6 @@ fn on_timer(shared: &Shared) {
 }
 
 fn on_heartbeat_tick(shared: &Shared) {
-    let weak = Rc::downgrade(shared);
     let mut inner = shared.borrow_mut();
     let Some(heartbeat) = &mut inner.heartbeat else {
         return;
@@ -705,7 +702,7 @@ fn on_heartbeat_tick(shared: &Shared) {
             return;
         }
     };
-    inner.timer = Some(heartbeat_timer(weak, next_tick_ms));
+    inner.timer = Some(heartbeat_timer(&inner, next_tick_ms));
 }
 
 fn send_ping(inner: &Inner) {
@@ -714,15 +711,14 @@ fn send_ping(inner: &Inner) {
     }
 }
 
-fn on_page_event(weak: &Weak<RefCell<Inner>>, event: PageEvent) {
-    let Some(shared) = weak.upgrade() else { return };
+fn on_page_event(shared: &Shared, event: PageEvent) {
     let state = shared.borrow().life.state();
     match (event, state) {
         (PageEvent::Online | PageEvent::Visible, ConnectionState::Reconnecting) => {
-            reconnect_now(&shared)
+            reconnect_now(shared)
         }
         (PageEvent::Online, ConnectionState::Failed) => {
-            start(&shared);
+            start(shared);
         }
         (PageEvent::Offline, ConnectionState::Open) => {
             let mut inner = shared.borrow_mut();
@@ -730,7 +726,7 @@ fn on_page_event(weak: &Weak<RefCell<Inner>>, event: PageEvent) {
             match probe {
                 Some(Some(next_tick_ms)) => {
                     send_ping(&inner);
-                    inner.timer = Some(heartbeat_timer(weak.clone(), next_tick_ms));
+                    inner.timer = Some(heartbeat_timer(&inner, next_tick_ms));
                 }
                 Some(None) => {}
                 None => send_ping(&inner),

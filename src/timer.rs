@@ -2,8 +2,6 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::socket::Handler;
-
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
@@ -12,21 +10,18 @@ extern "C" {
     fn clear_timeout(id: &JsValue);
 }
 
-/// A pending `setTimeout`; dropping it clears the timer and frees the closure.
+/// A pending `setTimeout`; dropping it clears the timer.
 pub struct Timeout {
     id: JsValue,
-    _callback: Handler,
 }
 
 impl Timeout {
-    /// Calls `callback` once after `ms` milliseconds (capped at setTimeout's maximum).
-    pub fn new(ms: f64, mut callback: impl FnMut() + 'static) -> Timeout {
-        let callback = Handler::new(move |_: JsValue| callback());
+    /// Calls `callback` (a JS function) once after `ms` milliseconds, capped at
+    /// setTimeout's maximum, with no arguments.
+    pub fn new(ms: f64, callback: &JsValue) -> Timeout {
         let ms = ms.clamp(0.0, i32::MAX as f64) as i32;
-        let id = set_timeout(callback.as_ref(), ms);
         Timeout {
-            id,
-            _callback: callback,
+            id: set_timeout(callback, ms),
         }
     }
 }

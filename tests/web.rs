@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use chatwire::{live_sockets, ChatWebSocketManager};
+use chatwire::{live_listeners, live_sockets, ChatWebSocketManager};
 use js_sys::{Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -755,10 +755,27 @@ async fn connect_disconnect_cycles_release_every_socket_and_closure() {
         assert_eq!(live_sockets(), before, "cycle {cycle} released its socket");
     }
     assert_eq!(p.states().len(), 600);
-    // Freeing a connected manager releases its socket too.
+    // Freeing a connected manager releases its socket and its closure too.
+    let closures = live_listeners();
     let q = Probe::new("echo", "");
+    assert_eq!(live_listeners(), closures + 1);
     q.connect().await.unwrap();
     assert_eq!(live_sockets(), before + 1);
     drop(q);
+    assert_eq!(live_sockets(), before);
+    assert_eq!(
+        live_listeners(),
+        closures,
+        "the freed manager's closure was dropped"
+    );
+    // Many managers, each connected and freed: none of their closures stays behind.
+    for cycle in 0..50 {
+        let r = Probe::new("echo", "");
+        r.connect()
+            .await
+            .unwrap_or_else(|e| panic!("manager {cycle}: {e:?}"));
+        drop(r);
+    }
+    assert_eq!(live_listeners(), closures);
     assert_eq!(live_sockets(), before);
 }
