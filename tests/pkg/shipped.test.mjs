@@ -140,3 +140,24 @@ test("auth refusal and an invalid url end in closed with their codes", async () 
   assert.deepEqual(bad.seen.errors, ["invalid_url"]);
   bad.m.free();
 });
+
+test("freeing a manager while its token promise is pending leaves no error behind", async () => {
+  const problems = [];
+  const record = (error) => problems.push(error);
+  process.on("unhandledRejection", record);
+  process.on("uncaughtException", record);
+  try {
+    let release;
+    const token = () => new Promise((resolve) => (release = resolve));
+    const m = new chatwire.ChatWebSocketManager(`echo-shipped-${++sessions}`, token, { url });
+    m.connect().catch(() => {});
+    await until("the token function to be called", () => release !== undefined);
+    m.free();
+    release("late-token");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(problems, []);
+  } finally {
+    process.off("unhandledRejection", record);
+    process.off("uncaughtException", record);
+  }
+});
