@@ -474,8 +474,10 @@ fn begin_attempt(shared: &Shared) {
     if answer.is_string() {
         return open_socket(shared, &answer);
     }
-    // The closure is called exactly once (see `when_settled`); it then drops its own
-    // handle, and wasm-bindgen frees it when the call returns.
+    // Its own closure, not the manager's: the manager may be freed before the promise
+    // settles, and calling a freed closure throws. It is called exactly once (see
+    // `when_settled`); it then drops its own handle, and wasm-bindgen frees it when the
+    // call returns.
     let weak = Rc::downgrade(shared);
     let own: Rc<RefCell<Option<Handler>>> = Rc::default();
     let handle = own.clone();
