@@ -550,12 +550,7 @@ fn on_open(shared: &Shared) {
         }
         let Inner { socket, outbox, .. } = inner;
         if let Some(socket) = socket {
-            while let Some(text) = outbox.pop() {
-                if socket.send(&text).is_err() {
-                    outbox.unpop(text);
-                    break;
-                }
-            }
+            outbox.flush(|text| socket.send(text).is_ok());
         }
         mem::take(&mut inner.waiters)
     });

@@ -1,11 +1,11 @@
 //! Frames sent while not connected wait here, in order, until the next open.
 
-use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 
 /// A bounded FIFO of frames waiting for a connection.
 #[derive(Debug)]
 pub struct Outbox<T> {
-    queue: VecDeque<T>,
+    queue: Vec<T>,
     limit: usize,
 }
 
@@ -17,7 +17,7 @@ impl<T> Outbox<T> {
     /// An empty outbox holding at most `limit` frames (0 queues nothing).
     pub fn new(limit: usize) -> Self {
         Outbox {
-            queue: VecDeque::new(),
+            queue: Vec::new(),
             limit,
         }
     }
@@ -27,18 +27,18 @@ impl<T> Outbox<T> {
         if self.queue.len() >= self.limit {
             return Err(OutboxFull(frame));
         }
-        self.queue.push_back(frame);
+        self.queue.push(frame);
         Ok(())
     }
 
-    /// The oldest queued frame, removed from the queue.
-    pub fn pop(&mut self) -> Option<T> {
-        self.queue.pop_front()
-    }
-
-    /// Puts a frame back at the front, when sending it failed after `pop`.
-    pub fn unpop(&mut self, frame: T) {
-        self.queue.push_front(frame);
+    /// Hands the frames to `send` oldest first, until it returns false (the socket
+    /// refused one): the frames sent leave the queue, that one and the rest stay, in order.
+    pub fn flush(&mut self, mut send: impl FnMut(&T) -> bool) {
+        let mut sending = true;
+        self.queue.retain(|frame| {
+            sending = sending && send(frame);
+            !sending
+        });
     }
 
     /// How many frames are waiting.
@@ -56,6 +56,15 @@ impl<T> Outbox<T> {
 mod tests {
     use super::*;
 
+    fn flushed(outbox: &mut Outbox<&'static str>) -> Vec<&'static str> {
+        let mut sent = Vec::new();
+        outbox.flush(|frame| {
+            sent.push(*frame);
+            true
+        });
+        sent
+    }
+
     #[test]
     fn keeps_order_and_refuses_past_the_limit() {
         let mut outbox = Outbox::new(2);
@@ -63,23 +72,31 @@ mod tests {
         assert_eq!(outbox.push("b"), Ok(()));
         assert_eq!(outbox.push("c"), Err(OutboxFull("c")));
         assert_eq!(outbox.len(), 2);
-        assert_eq!(outbox.pop(), Some("a"));
-        assert_eq!(outbox.push("d"), Ok(()));
-        assert_eq!(outbox.pop(), Some("b"));
-        assert_eq!(outbox.pop(), Some("d"));
-        assert_eq!(outbox.pop(), None);
+        assert_eq!(flushed(&mut outbox), ["a", "b"]);
         assert!(outbox.is_empty());
+        assert_eq!(outbox.push("d"), Ok(()));
+        assert_eq!(flushed(&mut outbox), ["d"]);
     }
 
     #[test]
-    fn a_failed_send_goes_back_to_the_front() {
-        let mut outbox = Outbox::new(3);
-        outbox.push(1).unwrap();
-        outbox.push(2).unwrap();
-        let first = outbox.pop().unwrap();
-        outbox.unpop(first);
-        assert_eq!(outbox.pop(), Some(1));
-        assert_eq!(outbox.pop(), Some(2));
+    fn a_refused_send_keeps_that_frame_and_the_rest_in_order() {
+        let mut outbox = Outbox::new(4);
+        for frame in [1, 2, 3, 4] {
+            outbox.push(frame).unwrap();
+        }
+        let mut tried = Vec::new();
+        outbox.flush(|frame| {
+            tried.push(*frame);
+            *frame < 2
+        });
+        assert_eq!(tried, [1, 2], "stops at the first refusal");
+        assert_eq!(outbox.len(), 3);
+        let mut rest = Vec::new();
+        outbox.flush(|frame| {
+            rest.push(*frame);
+            true
+        });
+        assert_eq!(rest, [2, 3, 4]);
     }
 
     #[test]
