@@ -8,14 +8,13 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::mem;
 
 /// Replies in flight at once before the oldest is forgotten (a server that never sends
 /// `stream_complete` must not grow the page's memory without bound).
 pub const MAX_IN_FLIGHT: usize = 32;
 
-/// Text that tokens are appended to; `Default` is the empty text.
-pub trait StreamText: Default {
+/// Text that tokens are appended to; a stream's text starts as a copy of its first token.
+pub trait StreamText: Clone {
     /// `self += token`.
     fn append(&mut self, token: &Self);
 }
@@ -55,26 +54,15 @@ impl<Id: PartialEq + Clone, Text: StreamText> StreamAccumulator<Id, Text> {
             return;
         }
         if self.streams.len() >= MAX_IN_FLIGHT {
-            let mut oldest = true;
-            self.streams.retain(|_| !mem::take(&mut oldest));
+            self.streams.remove(0);
         }
-        let mut text = Text::default();
-        text.append(token);
-        self.streams.push((message_id.clone(), text));
+        self.streams.push((message_id.clone(), token.clone()));
     }
 
     /// Removes `message_id` and returns its full text (`None` if no token arrived).
     pub fn finish(&mut self, message_id: &Id) -> Option<Text> {
-        // `retain` rather than `remove(index)`: no bounds-check panic path in the wasm.
-        let mut finished = None;
-        self.streams.retain_mut(|(id, text)| {
-            let done = finished.is_none() && id == message_id;
-            if done {
-                finished = Some(mem::take(text));
-            }
-            !done
-        });
-        finished
+        let index = self.streams.iter().position(|(id, _)| id == message_id)?;
+        Some(self.streams.remove(index).1)
     }
 
     /// Forgets every stream (the connection that carried them is gone).

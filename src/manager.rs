@@ -55,6 +55,7 @@ struct Keys {
 
 /// A JS string that tokens are concatenated onto in JS: the streamed text never crosses
 /// into wasm memory.
+#[derive(Clone)]
 struct JsText(JsValue);
 
 impl Default for JsText {
