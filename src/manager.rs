@@ -397,17 +397,20 @@ impl Inner {
 
 /// Runs `change` on the state and calls `onStateChange` afterwards if the state moved.
 fn with_state_change<R>(shared: &Shared, change: impl FnOnce(&mut Inner) -> R) -> R {
-    let (result, before, after, callback) = {
+    let (result, before) = {
         let mut inner = shared.borrow_mut();
         let before = inner.life.state();
-        let result = change(&mut inner);
-        let after = inner.life.state();
-        (
-            result,
-            before,
-            after,
-            inner.callbacks.get(Slot::StateChange),
-        )
+        (change(&mut inner), before)
+    };
+    announce_state(shared, before);
+    result
+}
+
+/// Calls `onStateChange` if the state is no longer `before`.
+fn announce_state(shared: &Shared, before: ConnectionState) {
+    let (after, callback) = {
+        let inner = shared.borrow();
+        (inner.life.state(), inner.callbacks.get(Slot::StateChange))
     };
     if before != after {
         invoke(
@@ -416,7 +419,6 @@ fn with_state_change<R>(shared: &Shared, change: impl FnOnce(&mut Inner) -> R) -
             &JsValue::from_str(after.as_str()),
         );
     }
-    result
 }
 
 fn emit(shared: &Shared, slot: Slot, arg: &JsValue) {
