@@ -49,11 +49,13 @@ pub fn chat_url(
         .map(|(_, scheme)| *scheme)
         .ok_or(ErrorCode::InvalidUrl)?;
     let host = part("host");
-    let extras = ["username", "password", "search", "hash"];
-    if host == "" || extras.iter().any(|name| part(name) != "") || session_id == "" {
+    let path = part("pathname");
+    // `href` is exactly protocol, host and path when there are no credentials, query or
+    // fragment. (The parser never leaves the host of a ws/http URL empty.)
+    let plain = concat(&[&protocol, &"//", &host, &path]);
+    if part("href") != plain || session_id == "" {
         return Err(ErrorCode::InvalidUrl);
     }
-    let path = part("pathname");
     let slash = if path
         .unchecked_ref::<js_sys::JsString>()
         .ends_with("/", i32::MAX)
