@@ -23,6 +23,11 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
     pub fn get_object_field(target: &JsValue, key: &JsValue) -> JsValue;
 
+    /// `Reflect.set` without the try/catch wrapper, for objects where it cannot throw (see
+    /// [`set`]).
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    pub fn set_object_field(target: &JsValue, key: &JsValue, value: &JsValue) -> bool;
+
     /// A browser `WebSocket`, seen only for `new WebSocket(url)` and `send(text)` with JS
     /// strings.
     #[wasm_bindgen(js_name = WebSocket)]
@@ -175,9 +180,10 @@ impl AsJs for &str {
     }
 }
 
-/// `target[key] = value`; a frozen or non-object target is left alone.
+/// `target[key] = value` on an object the client made itself (or `JSON.parse` made), which
+/// is plain and extensible, so the assignment cannot throw.
 pub fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+    set_object_field(target, &JsValue::from_str(key), value);
 }
 
 /// The `{type: "error", data: {code, message, retryable}}` frame the manager reports itself;

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::mem;
 
-use js_sys::{Array, Date, Function, Math, Object, Promise, Reflect};
+use js_sys::{Array, Date, Function, Math, Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::accumulator::{StreamAccumulator, StreamText};
@@ -22,7 +22,7 @@ use crate::ids::{client_message_id_parts, PREFIX, SEPARATOR};
 use crate::incoming::{Handler, Incoming, Listener};
 use crate::js::{
     base36, coded_error, concat, error_frame, get, get_object_field, get_plain, parse_json, set,
-    type_error,
+    set_object_field, type_error,
 };
 use crate::options::{OptionValue, Options, OPTION_MESSAGE_PREFIX};
 use crate::outbox::Outbox;
@@ -621,7 +621,7 @@ fn accumulate(inner: &mut Inner, kind: FrameKind, frame: &JsValue) {
     }
     let text = inner.streams.finish(&message_id).unwrap_or_default();
     if get_object_field(&data, &keys.content).is_undefined() {
-        let _ = Reflect::set(&data, &keys.content, &text.0);
+        set_object_field(&data, &keys.content, &text.0);
     }
 }
 
