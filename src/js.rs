@@ -39,6 +39,28 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = send)]
     fn send(this: &TextSocket, text: &JsValue) -> Result<(), JsValue>;
 
+    /// `ws.close(code)`; cannot throw for 1000.
+    #[wasm_bindgen(method, js_name = close)]
+    fn close(this: &TextSocket, code: u16);
+
+    /// An `EventTarget`, seen only for adding and removing listeners (which cannot throw
+    /// with a function listener).
+    #[wasm_bindgen(js_name = EventTarget)]
+    type Listened;
+
+    #[wasm_bindgen(method, js_name = addEventListener)]
+    fn add_listener(this: &Listened, name: &str, listener: &JsValue);
+
+    #[wasm_bindgen(method, js_name = removeEventListener)]
+    fn remove_listener(this: &Listened, name: &str, listener: &JsValue);
+
+    /// A JS number, seen only for `toString(radix)` (cannot throw for 2 to 36).
+    #[wasm_bindgen(js_name = Number)]
+    type Numeral;
+
+    #[wasm_bindgen(method, js_name = toString)]
+    fn to_string_radix(this: &Numeral, radix: u8) -> JsValue;
+
     /// The `Promise` class, seen only for `new Promise(executor)` with the executor as a
     /// plain JS function.
     #[wasm_bindgen(js_name = Promise)]
@@ -85,6 +107,11 @@ pub fn open_websocket(url: &JsValue) -> Result<WebSocket, JsValue> {
     TextSocket::new(url).map(JsCast::unchecked_into)
 }
 
+/// `ws.close(1000)`.
+pub fn close_normally(ws: &WebSocket) {
+    ws.unchecked_ref::<TextSocket>().close(1000);
+}
+
 /// `ws.send(text)` with a JS string, without copying it into wasm.
 pub fn send_text(ws: &WebSocket, text: &JsValue) -> Result<(), JsValue> {
     ws.unchecked_ref::<TextSocket>().send(text)
@@ -109,13 +136,13 @@ pub fn when_settled(value: &JsValue, on_settled: &JsValue) {
 
 /// Adds `listener` to `target` for each event in `names`, or removes it again.
 pub fn set_listeners(target: &EventTarget, names: &[&str], listener: &JsValue, add: bool) {
-    let listener = listener.unchecked_ref();
+    let target = target.unchecked_ref::<Listened>();
     for name in names {
-        let _ = if add {
-            target.add_event_listener_with_callback(name, listener)
+        if add {
+            target.add_listener(name, listener);
         } else {
-            target.remove_event_listener_with_callback(name, listener)
-        };
+            target.remove_listener(name, listener);
+        }
     }
 }
 
@@ -152,9 +179,9 @@ pub fn concat(parts: &[&dyn AsJs]) -> JsValue {
 
 /// `value.toString(36)` for a whole number.
 pub fn base36(value: f64) -> JsValue {
-    js_sys::Number::from(value)
-        .to_string_with_radix(36)
-        .map_or(JsValue::UNDEFINED, Into::into)
+    JsValue::from_f64(value)
+        .unchecked_into::<Numeral>()
+        .to_string_radix(36)
 }
 
 /// A `TypeError` whose message is `parts` joined.

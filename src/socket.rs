@@ -8,7 +8,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use wasm_bindgen::prelude::*;
 use web_sys::WebSocket;
 
-use crate::js::{open_websocket, send_text, set_listeners};
+use crate::js::{close_normally, open_websocket, send_text, set_listeners};
 
 static LIVE_SOCKETS: AtomicUsize = AtomicUsize::new(0);
 
@@ -50,7 +50,7 @@ impl Socket {
 impl Drop for Socket {
     fn drop(&mut self) {
         set_listeners(&self.ws, &EVENTS, &self.listener, false);
-        let _ = self.ws.close_with_code(1000);
+        close_normally(&self.ws);
         LIVE_SOCKETS.fetch_sub(1, Ordering::Relaxed);
     }
 }
