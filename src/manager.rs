@@ -271,11 +271,14 @@ impl ChatWebSocketManager {
     }
 
     /// While `reconnecting`: milliseconds until the next attempt (for a countdown).
-    #[wasm_bindgen(getter, js_name = reconnectDelayMs)]
-    pub fn reconnect_delay_ms(&self) -> Option<f64> {
+    #[wasm_bindgen(getter, js_name = reconnectDelayMs, unchecked_return_type = "number | undefined")]
+    pub fn reconnect_delay_ms(&self) -> JsValue {
         let inner = self.shared.borrow();
-        (inner.life.state() == ConnectionState::Reconnecting)
-            .then(|| (inner.reconnect_due_at - Date::now()).max(0.0))
+        if inner.life.state() == ConnectionState::Reconnecting {
+            JsValue::from_f64((inner.reconnect_due_at - Date::now()).max(0.0))
+        } else {
+            JsValue::UNDEFINED
+        }
     }
 
     /// Frames waiting in the outbox for the next open.
