@@ -1,10 +1,9 @@
 //! The JS callbacks a manager dispatches to, and calling them safely.
 
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use crate::frame::FrameKind;
-use crate::js::{concat, type_error};
+use crate::js::{concat, type_error, Function};
 
 /// One settable callback property of `ChatWebSocketManager`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

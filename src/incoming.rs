@@ -9,11 +9,9 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
-use web_sys::MessageEvent;
 
-use crate::js::{get_plain, global};
+use crate::js::{get_plain, global, Function, MessageEvent};
 use crate::page_life::PageEvent;
 
 /// Every closure the client hands to JS has this one type, so wasm-bindgen emits one

@@ -1,21 +1,90 @@
-//! Small browser bindings that web-sys and js-sys don't offer in the shape we need:
-//! they pass JS strings through as `JsValue`s instead of copying them into wasm memory.
+//! The browser and JS bindings the client uses, declared here rather than taken from
+//! js-sys/web-sys: each binding is shaped for how it is used (JS strings stay `JsValue`s,
+//! calls that cannot throw skip the try/catch wrapper), and the package links nothing else
+//! of those crates.
 //!
 //! No string ever travels from JS into wasm: session ids, tokens, URLs, option names and
 //! frames stay JS strings, composed with [`concat`]. That keeps wasm-bindgen's string
 //! encoder, the allocations and the copying out of the package.
 
-use js_sys::{Error, Object, Reflect};
 use wasm_bindgen::prelude::*;
-use web_sys::{EventTarget, WebSocket};
 
 use crate::error::ErrorCode;
 
+// Language built-ins.
 #[wasm_bindgen]
 extern "C" {
+    /// A JS function.
+    #[wasm_bindgen(js_name = Function, is_type_of = JsValue::is_function)]
+    #[derive(Clone)]
+    pub type Function;
+
+    /// `function.call(this_arg, arg)`; throws what the function throws.
+    #[wasm_bindgen(method, catch, js_name = call)]
+    pub fn call1(this: &Function, this_arg: &JsValue, arg: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// A JS array, seen only for reading.
+    #[wasm_bindgen(js_name = Array)]
+    pub type Array;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn length(this: &Array) -> u32;
+
+    #[wasm_bindgen(method, structural, indexing_getter)]
+    pub fn get(this: &Array, index: u32) -> JsValue;
+
+    /// `Array.isArray(value)`.
+    #[wasm_bindgen(static_method_of = Array, js_class = Array, js_name = isArray)]
+    pub fn is_array(value: &JsValue) -> bool;
+
+    /// A plain object, `new Object()`.
+    #[wasm_bindgen(js_name = Object)]
+    pub type Object;
+
+    #[wasm_bindgen(constructor, js_class = Object)]
+    pub fn new() -> Object;
+
+    /// `Object.keys(object)`.
+    #[wasm_bindgen(static_method_of = Object, js_class = Object)]
+    pub fn keys(object: &JsValue) -> Array;
+
+    /// A JS string, seen only for `concat` and `endsWith`.
+    #[wasm_bindgen(js_name = String, typescript_type = "string")]
+    pub type JsString;
+
+    #[wasm_bindgen(method)]
+    pub fn concat(this: &JsString, other: &JsValue) -> JsString;
+
+    #[wasm_bindgen(method, js_name = endsWith)]
+    pub fn ends_with(this: &JsString, search: &str) -> bool;
+
+    /// A JS number, seen only for `toString(radix)` (cannot throw for 2 to 36).
+    #[wasm_bindgen(js_name = Number)]
+    type Numeral;
+
+    #[wasm_bindgen(method, js_name = toString)]
+    fn to_string_radix(this: &Numeral, radix: u8) -> JsValue;
+
+    /// `Date.now()`.
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    pub fn date_now() -> f64;
+
+    /// `Math.random()`.
+    #[wasm_bindgen(js_namespace = Math, js_name = random)]
+    pub fn math_random() -> f64;
+
     /// `JSON.parse(text)` on a JS string, without copying it into wasm.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `JSON.stringify(value)`; throws on cycles and BigInts.
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
+    pub fn stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `Reflect.get(target, key)`, which throws when a getter throws (or `target` is not
+    /// an object): see [`get`].
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
+    fn reflect_get(target: &JsValue, key: &JsValue) -> Result<JsValue, JsValue>;
 
     /// `Reflect.get` without the try/catch wrapper wasm-bindgen puts around `catch` imports:
     /// only for a `target` known to be an object whose properties cannot throw (see
@@ -28,52 +97,36 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     pub fn set_object_field(target: &JsValue, key: &JsValue, value: &JsValue) -> bool;
 
-    /// A browser `WebSocket`, seen only for `new WebSocket(url)` and `send(text)` with JS
-    /// strings.
-    #[wasm_bindgen(js_name = WebSocket)]
-    type TextSocket;
-
-    #[wasm_bindgen(constructor, catch, js_class = WebSocket)]
-    fn new(url: &JsValue) -> Result<TextSocket, JsValue>;
-
-    #[wasm_bindgen(method, catch, js_name = send)]
-    fn send(this: &TextSocket, text: &JsValue) -> Result<(), JsValue>;
-
-    /// `ws.close(code)`; cannot throw for 1000.
-    #[wasm_bindgen(method, js_name = close)]
-    fn close(this: &TextSocket, code: u16);
-
-    /// An `EventTarget`, seen only for adding and removing listeners (which cannot throw
-    /// with a function listener).
-    #[wasm_bindgen(js_name = EventTarget)]
-    type Listened;
-
-    #[wasm_bindgen(method, js_name = addEventListener)]
-    fn add_listener(this: &Listened, name: &str, listener: &JsValue);
-
-    #[wasm_bindgen(method, js_name = removeEventListener)]
-    fn remove_listener(this: &Listened, name: &str, listener: &JsValue);
-
-    /// A JS number, seen only for `toString(radix)` (cannot throw for 2 to 36).
-    #[wasm_bindgen(js_name = Number)]
-    type Numeral;
-
-    #[wasm_bindgen(method, js_name = toString)]
-    fn to_string_radix(this: &Numeral, radix: u8) -> JsValue;
-
-    /// The `Promise` class, seen only for `new Promise(executor)` with the executor as a
-    /// plain JS function.
+    /// A `Promise`, seen only for `new Promise(executor)` with the executor as a plain JS
+    /// function, `Promise.resolve`, `Promise.reject` and `then`.
     #[wasm_bindgen(js_name = Promise)]
-    type PromiseClass;
+    pub type JsPromise;
 
     #[wasm_bindgen(constructor, js_class = Promise)]
-    fn new(executor: &JsValue) -> PromiseClass;
+    pub fn new(executor: &JsValue) -> JsPromise;
 
-    /// A promise, seen only for `then`.
-    pub type Settled;
+    #[wasm_bindgen(static_method_of = JsPromise, js_class = Promise)]
+    pub fn resolve(value: &JsValue) -> JsPromise;
+
+    #[wasm_bindgen(static_method_of = JsPromise, js_class = Promise)]
+    pub fn reject(reason: &JsValue) -> JsPromise;
 
     #[wasm_bindgen(method)]
-    pub fn then(this: &Settled, on_fulfilled: &JsValue, on_rejected: &JsValue) -> Settled;
+    fn then(this: &JsPromise, on_fulfilled: &JsValue, on_rejected: &JsValue) -> JsPromise;
+
+    /// `Error`, made from a message.
+    #[wasm_bindgen(js_name = Error)]
+    type ErrorObject;
+
+    #[wasm_bindgen(constructor, js_class = Error)]
+    fn new(message: &str) -> ErrorObject;
+
+    /// `TypeError`, made from a JS string.
+    #[wasm_bindgen(js_name = TypeError)]
+    type JsTypeError;
+
+    #[wasm_bindgen(constructor, js_class = TypeError)]
+    fn new(message: &JsValue) -> JsTypeError;
 
     /// `globalThis`: the window, or the worker's global scope.
     #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
@@ -86,6 +139,42 @@ extern "C" {
     /// `encodeURIComponent(text)`; throws a `URIError` on a lone surrogate.
     #[wasm_bindgen(js_name = encodeURIComponent, catch)]
     pub fn encode_uri_component(text: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+// The browser.
+#[wasm_bindgen]
+extern "C" {
+    /// A browser `WebSocket`, opened with and sent JS strings.
+    #[wasm_bindgen(js_name = WebSocket, extends = EventTarget)]
+    pub type WebSocket;
+
+    #[wasm_bindgen(constructor, catch, js_class = WebSocket)]
+    fn new(url: &JsValue) -> Result<WebSocket, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn send(this: &WebSocket, text: &JsValue) -> Result<(), JsValue>;
+
+    /// `ws.close(code)`; cannot throw for 1000.
+    #[wasm_bindgen(method)]
+    fn close(this: &WebSocket, code: u16);
+
+    /// An `EventTarget`, seen only for adding and removing listeners (which cannot throw
+    /// with a function listener).
+    #[wasm_bindgen(js_name = EventTarget)]
+    pub type EventTarget;
+
+    #[wasm_bindgen(method, js_name = addEventListener)]
+    fn add_listener(this: &EventTarget, name: &str, listener: &JsValue);
+
+    #[wasm_bindgen(method, js_name = removeEventListener)]
+    fn remove_listener(this: &EventTarget, name: &str, listener: &JsValue);
+
+    /// A `MessageEvent`, seen only for `data` (any event: others have no `data`).
+    #[wasm_bindgen(js_name = MessageEvent)]
+    pub type MessageEvent;
+
+    #[wasm_bindgen(method, structural, getter)]
+    pub fn data(this: &MessageEvent) -> JsValue;
 
     /// `new URL(text)`, the browser's URL parser; throws a `TypeError` on an invalid URL.
     #[wasm_bindgen(js_name = URL)]
@@ -93,33 +182,21 @@ extern "C" {
 
     #[wasm_bindgen(constructor, catch, js_class = URL)]
     pub fn new(text: &JsValue) -> Result<Url, JsValue>;
-
-    /// `TypeError`, made from a JS string.
-    #[wasm_bindgen(js_name = TypeError)]
-    type JsTypeError;
-
-    #[wasm_bindgen(constructor, js_class = TypeError)]
-    fn new(message: &JsValue) -> JsTypeError;
 }
 
 /// `new WebSocket(url)` with a JS string; throws a `SyntaxError` on a bad URL.
 pub fn open_websocket(url: &JsValue) -> Result<WebSocket, JsValue> {
-    TextSocket::new(url).map(JsCast::unchecked_into)
+    WebSocket::new(url)
 }
 
 /// `ws.close(1000)`.
 pub fn close_normally(ws: &WebSocket) {
-    ws.unchecked_ref::<TextSocket>().close(1000);
+    ws.close(1000);
 }
 
 /// `ws.send(text)` with a JS string, without copying it into wasm.
 pub fn send_text(ws: &WebSocket, text: &JsValue) -> Result<(), JsValue> {
-    ws.unchecked_ref::<TextSocket>().send(text)
-}
-
-/// `new Promise(executor)`.
-pub fn new_promise(executor: &JsValue) -> js_sys::Promise {
-    PromiseClass::new(executor).unchecked_into()
+    ws.send(text)
 }
 
 /// Calls `on_settled` once `value` (a promise, or any value) settles: with the fulfilled
@@ -128,15 +205,13 @@ pub fn new_promise(executor: &JsValue) -> js_sys::Promise {
 pub fn when_settled(value: &JsValue, on_settled: &JsValue) {
     let object = get_plain(&global(), &JsValue::from_str("Object"));
     let undefined = JsValue::UNDEFINED;
-    js_sys::Promise::resolve(value)
-        .unchecked_into::<Settled>()
+    JsPromise::resolve(value)
         .then(&undefined, &object)
         .then(on_settled, &undefined);
 }
 
 /// Adds `listener` to `target` for each event in `names`, or removes it again.
 pub fn set_listeners(target: &EventTarget, names: &[&str], listener: &JsValue, add: bool) {
-    let target = target.unchecked_ref::<Listened>();
     for name in names {
         if add {
             target.add_listener(name, listener);
@@ -154,7 +229,7 @@ pub fn global() -> JsValue {
 /// `target[key]`, or `undefined` when `target` is not an object or the read throws: for
 /// objects from the app (options, frames to send), which may have throwing getters.
 pub fn get(target: &JsValue, key: &JsValue) -> JsValue {
-    Reflect::get(target, key).unwrap_or(JsValue::UNDEFINED)
+    reflect_get(target, key).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `target[key]`, or `undefined` when `target` is not an object, for objects whose reads
@@ -170,7 +245,7 @@ pub fn get_plain(target: &JsValue, key: &JsValue) -> JsValue {
 
 /// The JS string of `parts` joined, each a JS string or a Rust literal.
 pub fn concat(parts: &[&dyn AsJs]) -> JsValue {
-    let mut joined = js_sys::JsString::from(JsValue::from_str(""));
+    let mut joined: JsString = JsValue::from_str("").unchecked_into();
     for part in parts {
         joined = joined.concat(&part.as_js());
     }
@@ -230,8 +305,8 @@ pub fn error_frame(code: ErrorCode, raw: Option<&JsValue>) -> Object {
 }
 
 /// An `Error` with a stable `code` property, for rejected promises.
-pub fn coded_error(code: ErrorCode) -> Error {
-    let error = Error::new(code.message());
+pub fn coded_error(code: ErrorCode) -> JsValue {
+    let error = ErrorObject::new(code.message());
     set(&error, "code", &JsValue::from_str(code.code()));
-    error
+    error.into()
 }

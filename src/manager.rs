@@ -10,7 +10,6 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::mem;
 
-use js_sys::{Array, Date, Function, Math, Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::accumulator::{StreamAccumulator, StreamText};
@@ -21,8 +20,9 @@ use crate::heartbeat::{Beat, Heartbeat};
 use crate::ids::{client_message_id_parts, PREFIX, SEPARATOR};
 use crate::incoming::{Handler, Incoming, Listener};
 use crate::js::{
-    base36, coded_error, concat, error_frame, get, get_object_field, get_plain, parse_json, set,
-    set_object_field, type_error,
+    base36, coded_error, concat, date_now, error_frame, get, get_object_field, get_plain,
+    math_random, parse_json, set, set_object_field, stringify, type_error, Array, Function,
+    JsPromise, JsString, Object,
 };
 use crate::options::{OptionValue, Options, OPTION_MESSAGE_PREFIX};
 use crate::outbox::Outbox;
@@ -66,11 +66,7 @@ impl Default for JsText {
 
 impl StreamText for JsText {
     fn append(&mut self, token: &Self) {
-        self.0 = self
-            .0
-            .unchecked_ref::<js_sys::JsString>()
-            .concat(&token.0)
-            .into();
+        self.0 = self.0.unchecked_ref::<JsString>().concat(&token.0).into();
     }
 }
 
@@ -176,15 +172,15 @@ impl ChatWebSocketManager {
     /// `code` is `reconnect_failed`, `unauthorized`, `policy_violation`, `invalid_url` or
     /// `disconnected` when the manager ends up `failed` or `closed` instead.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn connect(&self) -> Promise {
+    pub fn connect(&self) -> JsValue {
         if self.shared.borrow().life.state() == ConnectionState::Open {
-            return Promise::resolve(&JsValue::UNDEFINED);
+            return JsPromise::resolve(&JsValue::UNDEFINED).into();
         }
         // The manager's closure is the executor: it keeps `resolve` (`Incoming::Resolve`).
         let listener = self.shared.borrow().listener.function().clone();
-        let promise = crate::js::new_promise(&listener);
+        let promise = JsPromise::new(&listener);
         start(&self.shared);
-        promise
+        promise.into()
     }
 
     /// Closes the connection with code 1000. The manager never reconnects afterwards
@@ -218,9 +214,9 @@ impl ChatWebSocketManager {
                 &"chatwire: sendMessage needs an object with a string `type`",
             ]));
         }
-        let text = js_sys::JSON::stringify(&frame)
+        let text = stringify(&frame)
             .map_err(|_| type_error(&[&"chatwire: the frame cannot be serialised to JSON"]))?;
-        Ok(send_text(&self.shared, text.into()))
+        Ok(send_text(&self.shared, text))
     }
 
     /// Sends `{type: "chat_message", data: {message, conversation_id, client_message_id}}`
@@ -230,7 +226,7 @@ impl ChatWebSocketManager {
     pub fn send_chat(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
-        #[wasm_bindgen(js_name = conversationId)] conversation_id: Option<js_sys::JsString>,
+        #[wasm_bindgen(js_name = conversationId)] conversation_id: Option<JsString>,
     ) -> Result<JsValue, JsValue> {
         let conversation_id = conversation_id.map(JsValue::from);
         if !message.is_string() || conversation_id.as_ref().is_some_and(|id| !id.is_string()) {
@@ -242,7 +238,7 @@ impl ChatWebSocketManager {
             let mut inner = self.shared.borrow_mut();
             inner.sent_chats = inner.sent_chats.wrapping_add(1);
             let [time, count, random] =
-                client_message_id_parts(Date::now(), inner.sent_chats, Math::random()).map(base36);
+                client_message_id_parts(date_now(), inner.sent_chats, math_random()).map(base36);
             concat(&[&PREFIX, &time, &SEPARATOR, &count, &SEPARATOR, &random])
         };
         let data = Object::new();
@@ -275,7 +271,7 @@ impl ChatWebSocketManager {
     pub fn reconnect_delay_ms(&self) -> JsValue {
         let inner = self.shared.borrow();
         if inner.life.state() == ConnectionState::Reconnecting {
-            JsValue::from_f64((inner.reconnect_due_at - Date::now()).max(0.0))
+            JsValue::from_f64((inner.reconnect_due_at - date_now()).max(0.0))
         } else {
             JsValue::UNDEFINED
         }
@@ -437,7 +433,7 @@ fn settle(waiters: Vec<Function>, outcome: Result<(), ErrorCode>) {
     for resolve in waiters {
         let value = match outcome {
             Ok(()) => JsValue::UNDEFINED,
-            Err(code) => Promise::reject(&coded_error(code)).into(),
+            Err(code) => JsPromise::reject(&coded_error(code)).into(),
         };
         let _ = resolve.call1(&JsValue::UNDEFINED, &value);
     }
@@ -550,7 +546,7 @@ fn on_open(shared: &Shared) {
         let interval = inner.options.heartbeat_interval_ms;
         if interval > 0.0 {
             let heartbeat =
-                Heartbeat::new(interval, inner.options.heartbeat_timeout_ms, Date::now());
+                Heartbeat::new(interval, inner.options.heartbeat_timeout_ms, date_now());
             inner.timer = Some(heartbeat_timer(inner, heartbeat.first_tick_ms()));
             inner.heartbeat = Some(heartbeat);
         }
@@ -629,13 +625,13 @@ fn accumulate(inner: &mut Inner, kind: FrameKind, frame: &JsValue) {
 }
 
 fn on_lost(shared: &Shared, code: u16) {
-    let random = Math::random();
+    let random = math_random();
     let (outcome, waiters) = with_state_change(shared, |inner| {
         inner.release_connection();
         let outcome = inner.life.lost(code, random);
         let waiters = match outcome {
             AfterLoss::Reconnect { delay_ms, .. } => {
-                inner.reconnect_due_at = Date::now() + delay_ms;
+                inner.reconnect_due_at = date_now() + delay_ms;
                 inner.timer = Some(schedule(inner, delay_ms));
                 Vec::new()
             }
@@ -692,7 +688,7 @@ fn on_heartbeat_tick(shared: &Shared) {
     let Some(heartbeat) = &mut inner.heartbeat else {
         return;
     };
-    let next_tick_ms = match heartbeat.tick(Date::now()) {
+    let next_tick_ms = match heartbeat.tick(date_now()) {
         Beat::Ping { next_tick_ms } => {
             send_ping(&inner);
             next_tick_ms
@@ -725,7 +721,7 @@ fn on_page_event(shared: &Shared, event: PageEvent) {
         }
         (PageEvent::Offline, ConnectionState::Open) => {
             let mut inner = shared.borrow_mut();
-            let probe = inner.heartbeat.as_mut().map(|hb| hb.probe(Date::now()));
+            let probe = inner.heartbeat.as_mut().map(|hb| hb.probe(date_now()));
             match probe {
                 Some(Some(next_tick_ms)) => {
                     send_ping(&inner);
@@ -763,7 +759,9 @@ fn read_options(value: &JsValue) -> Result<Options<JsValue>, JsValue> {
     if !value.is_object() || value.is_function() || Array::is_array(value) {
         return Err(type_error(&[&"chatwire: options must be an object"]));
     }
-    for name in Object::keys(value.unchecked_ref::<Object>()).iter() {
+    let names = Object::keys(value);
+    for index in 0..names.length() {
+        let name = names.get(index);
         let field = get(value, &name);
         let field = if field.is_undefined() {
             OptionValue::Absent

@@ -3,9 +3,8 @@
 //! The listeners are removed in `Drop`, like gloo's `EventListener`.
 
 use wasm_bindgen::prelude::*;
-use web_sys::EventTarget;
 
-use crate::js::{get_plain, global, set_listeners};
+use crate::js::{get_plain, global, set_listeners, EventTarget};
 
 /// A page-life event the manager reacts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,9 +6,8 @@
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use wasm_bindgen::prelude::*;
-use web_sys::WebSocket;
 
-use crate::js::{close_normally, open_websocket, send_text, set_listeners};
+use crate::js::{close_normally, open_websocket, send_text, set_listeners, WebSocket};
 
 static LIVE_SOCKETS: AtomicUsize = AtomicUsize::new(0);
 

@@ -8,7 +8,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::error::ErrorCode;
-use crate::js::{concat, encode_uri_component, get_plain, global, Url};
+use crate::js::{concat, encode_uri_component, get_plain, global, JsString, Url};
 
 /// The base URL used when there is no page `location` to derive one from.
 pub const FALLBACK_BASE: &str = "ws://localhost:8000";
@@ -56,10 +56,7 @@ pub fn chat_url(
     if part("href") != plain || session_id == "" {
         return Err(ErrorCode::InvalidUrl);
     }
-    let slash = if path
-        .unchecked_ref::<js_sys::JsString>()
-        .ends_with("/", i32::MAX)
-    {
+    let slash = if path.unchecked_ref::<JsString>().ends_with("/") {
         ""
     } else {
         "/"

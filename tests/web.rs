@@ -153,7 +153,7 @@ impl Probe {
     }
 
     async fn connect(&self) -> Result<JsValue, JsValue> {
-        JsFuture::from(self.manager.connect()).await
+        JsFuture::from(Promise::from(self.manager.connect())).await
     }
 }
 
@@ -521,7 +521,9 @@ async fn disconnect_while_connecting_rejects_connect_and_stays_closed() {
     let p = probe(&unique("down"), "t".into(), options_at(REFUSING_SERVER, ""));
     let pending = p.manager.connect();
     p.manager.disconnect();
-    let error = JsFuture::from(pending).await.expect_err("rejected");
+    let error = JsFuture::from(Promise::from(pending))
+        .await
+        .expect_err("rejected");
     assert_eq!(path(&error, "code"), "disconnected");
     sleep(100).await;
     assert_eq!(p.states(), ["connecting", "closed"]);
@@ -635,7 +637,10 @@ async fn send_chat_builds_the_chat_message_frame() {
     p.connect().await.unwrap();
     let id = p
         .manager
-        .send_chat("hi there".into(), Some("c1".into()))
+        .send_chat(
+            "hi there".into(),
+            Some(JsValue::from("c1").unchecked_into()),
+        )
         .unwrap();
     let other = p.manager.send_chat("again".into(), None).unwrap();
     assert_ne!(id, other);
