@@ -7,32 +7,23 @@
 //! (`Socket`, `PageLife`, `Timeout`) when dropped; the closure itself is freed with the
 //! manager. Nothing is `forget()`-ed.
 
-use core::sync::atomic::{AtomicUsize, Ordering};
-
 use wasm_bindgen::prelude::*;
 
 use crate::js::{get_plain, global, Function, MessageEvent};
+use crate::live;
 use crate::page_life::PageEvent;
 
 /// Every closure the client hands to JS has this one type, so wasm-bindgen emits one
 /// invoke shim for all of them (each distinct closure type costs its own glue).
 pub type Handler = Closure<dyn FnMut(JsValue)>;
 
-static LIVE_LISTENERS: AtomicUsize = AtomicUsize::new(0);
-
-/// How many managers' closures exist right now. Tests use it to show that freeing a
-/// manager releases its closure.
-pub fn live_listeners() -> usize {
-    LIVE_LISTENERS.load(Ordering::Relaxed)
-}
-
-/// A manager's one closure, counted in [`live_listeners`] until dropped.
+/// A manager's one closure, counted in `live::LISTENERS` until dropped.
 pub struct Listener(Handler);
 
 impl Listener {
     /// Wraps `on_call` in the JS function the manager hands out.
     pub fn new(on_call: impl FnMut(JsValue) + 'static) -> Listener {
-        LIVE_LISTENERS.fetch_add(1, Ordering::Relaxed);
+        live::LISTENERS.up();
         Listener(Handler::new(on_call))
     }
 
@@ -44,7 +35,7 @@ impl Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        LIVE_LISTENERS.fetch_sub(1, Ordering::Relaxed);
+        live::LISTENERS.down();
     }
 }
 

@@ -23,6 +23,7 @@ pub mod heartbeat;
 pub mod ids;
 mod incoming;
 mod js;
+mod live;
 mod manager;
 pub mod options;
 pub mod outbox;
@@ -33,11 +34,10 @@ mod timer;
 mod typescript;
 pub mod url;
 
+#[cfg(feature = "live-counts")]
 #[doc(hidden)]
-pub use incoming::live_listeners;
+pub use live::{live_listeners, live_sockets};
 pub use manager::ChatWebSocketManager;
-#[doc(hidden)]
-pub use socket::live_sockets;
 
 /// The browser package is built without std (`--no-default-features`): std's panic and
 /// formatting machinery was most of the wasm. A panic here is a bug; it traps.

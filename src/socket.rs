@@ -3,19 +3,10 @@
 //! Dropping a [`Socket`] removes its listeners and closes it with 1000, so a replaced
 //! socket never reaches the manager again (gloo's `EventListener` pattern).
 
-use core::sync::atomic::{AtomicUsize, Ordering};
-
 use wasm_bindgen::prelude::*;
 
 use crate::js::{close_normally, open_websocket, send_text, set_listeners, WebSocket};
-
-static LIVE_SOCKETS: AtomicUsize = AtomicUsize::new(0);
-
-/// How many sockets exist right now, in every manager. Tests use it to show that
-/// connect/disconnect cycles release everything.
-pub fn live_sockets() -> usize {
-    LIVE_SOCKETS.load(Ordering::Relaxed)
-}
+use crate::live;
 
 /// The socket events the manager listens to (`error` is always followed by `close`).
 const EVENTS: [&str; 3] = ["open", "message", "close"];
@@ -33,7 +24,7 @@ impl Socket {
     pub fn open(url: &JsValue, listener: &JsValue) -> Result<Socket, JsValue> {
         let ws = open_websocket(url)?;
         set_listeners(&ws, &EVENTS, listener, true);
-        LIVE_SOCKETS.fetch_add(1, Ordering::Relaxed);
+        live::SOCKETS.up();
         Ok(Socket {
             ws,
             listener: listener.clone(),
@@ -50,6 +41,6 @@ impl Drop for Socket {
     fn drop(&mut self) {
         set_listeners(&self.ws, &EVENTS, &self.listener, false);
         close_normally(&self.ws);
-        LIVE_SOCKETS.fetch_sub(1, Ordering::Relaxed);
+        live::SOCKETS.down();
     }
 }
