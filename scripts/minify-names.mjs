@@ -10,7 +10,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const MODULE = "./chatwire_bg.js";
 const SHORT_MODULE = "w";
-const HASHED_EXPORT = /__h[0-9a-f]{16}(_\d+)?$/;
+// Closure invokers: `…__h<hash>` (older wasm-bindgen) or `wasm_bindgen_<hash>___convert__…`.
+const HASHED_EXPORT = /__h[0-9a-f]{16}(_\d+)?$|^wasm_bindgen_[0-9a-f]{16}___/;
 
 function readLeb(bytes, at) {
   let value = 0;
