@@ -38,7 +38,7 @@ count "$logs/cargo.log"
 
 step "build pkg/ and check its size"
 bash scripts/build-pkg.sh
-node scripts/size.mjs | tee "$logs/size.log"
+node scripts/size.mjs --enforce | tee "$logs/size.log"
 
 step "the shipped package (no_std build, minified names) in Node against the test server"
 node --test tests/pkg/ 2>&1 | tee "$logs/pkg.log"
