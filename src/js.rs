@@ -148,15 +148,17 @@ extern "C" {
     #[wasm_bindgen(js_name = WebSocket, extends = EventTarget)]
     pub type WebSocket;
 
+    /// `new WebSocket(url)`; throws a `SyntaxError` on a bad URL.
     #[wasm_bindgen(constructor, catch, js_class = WebSocket)]
-    fn new(url: &JsValue) -> Result<WebSocket, JsValue>;
+    pub fn new(url: &JsValue) -> Result<WebSocket, JsValue>;
 
+    /// `ws.send(text)`; throws unless the socket is open.
     #[wasm_bindgen(method, catch)]
-    fn send(this: &WebSocket, text: &JsValue) -> Result<(), JsValue>;
+    pub fn send(this: &WebSocket, text: &JsValue) -> Result<(), JsValue>;
 
     /// `ws.close(code)`; cannot throw for 1000.
     #[wasm_bindgen(method)]
-    fn close(this: &WebSocket, code: u16);
+    pub fn close(this: &WebSocket, code: u16);
 
     /// An `EventTarget`, seen only for adding and removing listeners (which cannot throw
     /// with a function listener).
@@ -182,21 +184,6 @@ extern "C" {
 
     #[wasm_bindgen(constructor, catch, js_class = URL)]
     pub fn new(text: &JsValue) -> Result<Url, JsValue>;
-}
-
-/// `new WebSocket(url)` with a JS string; throws a `SyntaxError` on a bad URL.
-pub fn open_websocket(url: &JsValue) -> Result<WebSocket, JsValue> {
-    WebSocket::new(url)
-}
-
-/// `ws.close(1000)`.
-pub fn close_normally(ws: &WebSocket) {
-    ws.close(1000);
-}
-
-/// `ws.send(text)` with a JS string, without copying it into wasm.
-pub fn send_text(ws: &WebSocket, text: &JsValue) -> Result<(), JsValue> {
-    ws.send(text)
 }
 
 /// Calls `on_settled` once `value` (a promise, or any value) settles: with the fulfilled

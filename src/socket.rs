@@ -5,7 +5,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::js::{close_normally, open_websocket, send_text, set_listeners, WebSocket};
+use crate::js::{set_listeners, WebSocket};
 use crate::live;
 
 /// The socket events the manager listens to (`error` is always followed by `close`).
@@ -22,7 +22,7 @@ impl Socket {
     /// `open`, `message` and `close` events. Fails (with the browser's `SyntaxError`) on a
     /// bad URL.
     pub fn open(url: &JsValue, listener: &JsValue) -> Result<Socket, JsValue> {
-        let ws = open_websocket(url)?;
+        let ws = WebSocket::new(url)?;
         set_listeners(&ws, &EVENTS, listener, true);
         live::SOCKETS.up();
         Ok(Socket {
@@ -33,14 +33,14 @@ impl Socket {
 
     /// Sends a text frame given as a JS string.
     pub fn send(&self, text: &JsValue) -> Result<(), JsValue> {
-        send_text(&self.ws, text)
+        self.ws.send(text)
     }
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
         set_listeners(&self.ws, &EVENTS, &self.listener, false);
-        close_normally(&self.ws);
+        self.ws.close(1000);
         live::SOCKETS.down();
     }
 }
