@@ -55,9 +55,13 @@ trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q listening "$logs/ws-server.log" && break; sleep 0.1; done
 export CHATWIRE_TEST_WS="ws://127.0.0.1:$port"
 export CHATWIRE_TEST_WS_REFUSING="ws://127.0.0.1:$((port + 1))"
-wasm-pack test --headless --chrome 2>&1 | tee "$logs/chrome.log"
+# wasm-bindgen-test-runner picks the browser from whichever driver variable is set, so
+# each run gets only its own (with both set, the Chromium run silently used Firefox).
+env -u GECKODRIVER wasm-pack test --headless --chrome 2>&1 | tee "$logs/chrome.log"
+grep -q "Running headless tests in Chrome" "$logs/chrome.log"
 count "$logs/chrome.log"
-wasm-pack test --headless --firefox 2>&1 | tee "$logs/firefox.log"
+env -u CHROMEDRIVER wasm-pack test --headless --firefox 2>&1 | tee "$logs/firefox.log"
+grep -q "Running headless tests in Firefox" "$logs/firefox.log"
 count "$logs/firefox.log"
 kill $server 2>/dev/null || true
 

@@ -48,7 +48,7 @@ extern "C" {
     #[wasm_bindgen(static_method_of = Object, js_class = Object)]
     pub fn keys(object: &JsValue) -> Array;
 
-    /// A JS string, seen only for `concat` and `endsWith`.
+    /// A JS string, seen only for `concat`, `endsWith` and `includes`.
     #[wasm_bindgen(js_name = String, typescript_type = "string")]
     pub type JsString;
 
@@ -57,6 +57,9 @@ extern "C" {
 
     #[wasm_bindgen(method, js_name = endsWith)]
     pub fn ends_with(this: &JsString, search: &str) -> bool;
+
+    #[wasm_bindgen(method)]
+    pub fn includes(this: &JsString, search: &str) -> bool;
 
     /// A JS number, seen only for `toString(radix)` (cannot throw for 2 to 36).
     #[wasm_bindgen(js_name = Number)]

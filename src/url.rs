@@ -51,9 +51,12 @@ pub fn chat_url(
     let host = part("host");
     let path = part("pathname");
     // `href` is exactly protocol, host and path when there are no credentials, query or
-    // fragment. (The parser never leaves the host of a ws/http URL empty.)
+    // fragment. (The parser never leaves the host of a ws/http URL empty.) A `%` in the
+    // host is Chromium percent-encoding characters, such as spaces, that the URL standard
+    // (and Firefox) refuse in a host.
     let plain = concat(&[&protocol, &"//", &host, &path]);
-    if part("href") != plain || session_id == "" {
+    let odd_host = host.unchecked_ref::<JsString>().includes("%");
+    if part("href") != plain || odd_host || session_id == "" {
         return Err(ErrorCode::InvalidUrl);
     }
     let slash = if path.unchecked_ref::<JsString>().ends_with("/") {
