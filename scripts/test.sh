@@ -63,6 +63,13 @@ count "$logs/chrome.log"
 env -u CHROMEDRIVER wasm-pack test --headless --firefox 2>&1 | tee "$logs/firefox.log"
 grep -q "Running headless tests in Firefox" "$logs/firefox.log"
 count "$logs/firefox.log"
+# Once more in Chromium, optimised and with the cross-crate inlining the npm package is
+# built with (scripts/build-pkg.sh), in its own target dir.
+RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$root/target/release-test" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zcross-crate-inline-threshold=always" \
+  env -u GECKODRIVER wasm-pack test --release --headless --chrome 2>&1 | tee "$logs/chrome-release.log"
+grep -q "Running headless tests in Chrome" "$logs/chrome-release.log"
+count "$logs/chrome-release.log"
 kill $server 2>/dev/null || true
 
 step "end-to-end: the demo in Chromium through the relay"
