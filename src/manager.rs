@@ -250,7 +250,8 @@ impl ChatWebSocketManager {
         let frame = Object::new();
         set(&frame, "type", &JsValue::from_str("chat_message"));
         set(&frame, "data", &data);
-        self.send_message(frame.into())?;
+        // A frame of strings always has a `type` and always serialises.
+        send_text(&self.shared, stringify(&frame).unwrap_or_default());
         Ok(id)
     }
 
