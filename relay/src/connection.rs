@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
@@ -21,11 +21,9 @@ use crate::error::ErrorCode;
 use crate::generation::{self, Job};
 use crate::history::ConversationKey;
 use crate::ids::new_id;
-use crate::protocol::{self, ChatRequest, ClientFrame, ServerFrame};
+use crate::protocol::{self, close, ChatRequest, ClientFrame, ResumeRequest, ServerFrame};
 use crate::state::AppState;
 
-/// Close code for a missing or wrong token (browsers cannot see an HTTP 401).
-pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// Frames buffered between a socket's generations and its writer.
 const OUTBOX_FRAMES: usize = 16;
 /// How long to wait for the peer's reply to our close frame.
@@ -135,7 +133,7 @@ impl Connection {
     async fn run(&mut self, socket: &mut WebSocket) {
         let shutdown = self.state.shutdown.clone();
         if shutdown.is_cancelled() {
-            close(socket, close_code::RESTART, "server restarting").await;
+            close(socket, close::RESTART, "server restarting").await;
             return;
         }
         loop {
@@ -212,7 +210,7 @@ impl Connection {
                 }
             }
         }
-        close(socket, close_code::RESTART, "server restarting").await;
+        close(socket, close::RESTART, "server restarting").await;
         Flow::Stop
     }
 
@@ -245,7 +243,7 @@ impl Connection {
                 if is_too_large(error) {
                     tracing::info!(session_id = %self.session_id, "client frame over the size limit; closing with 1009");
                     self.state.metrics.error(ErrorCode::MessageTooLarge);
-                    close(socket, close_code::SIZE, "message too large").await;
+                    close(socket, close::TOO_LARGE, "message too large").await;
                 }
                 Flow::Stop
             }
@@ -271,13 +269,14 @@ impl Connection {
                 self.send_error(socket, error.code(), None, None).await
             }
             Ok(ClientFrame::Ping(data)) => {
-                send_text(socket, ServerFrame::Pong(&data).to_json().into()).await
+                send_text(socket, protocol::encode(&ServerFrame::Pong(&data)).into()).await
             }
             Ok(ClientFrame::ChatMessage(request)) => self.start(socket, request).await,
-            Ok(ClientFrame::Cancel { message_id }) => {
-                self.cancel(&message_id);
+            Ok(ClientFrame::Cancel(cancel)) => {
+                self.cancel(&cancel.message_id);
                 Flow::Continue
             }
+            Ok(ClientFrame::Resume(resume)) => self.resume(socket, resume).await,
         }
     }
 
@@ -298,7 +297,7 @@ impl Connection {
         }
     }
 
-    async fn start(&mut self, socket: &mut WebSocket, request: ChatRequest) -> Flow {
+    async fn start(&mut self, socket: &mut WebSocket, request: ChatRequest<'static>) -> Flow {
         let started = Instant::now();
         let state = self.state.clone();
         let client_id = request.client_message_id.as_deref();
@@ -316,8 +315,8 @@ impl Connection {
         }
         let conversation_id = request
             .conversation_id
-            .clone()
-            .unwrap_or_else(|| new_id("conv"));
+            .as_deref()
+            .map_or_else(|| new_id("conv"), str::to_owned);
         let key = ConversationKey {
             owner: self.owner,
             session_id: self.session_id.clone(),
@@ -351,14 +350,14 @@ impl Connection {
         };
         self.entries.push(Entry {
             message_id: message_id.clone(),
-            client_message_id: request.client_message_id.clone(),
+            client_message_id: request.client_message_id.as_deref().map(str::to_owned),
             stop: Some(stop_tx),
         });
         let job = Job {
             message_id,
             conversation_id,
-            client_message_id: request.client_message_id,
-            user: request.message,
+            client_message_id: request.client_message_id.map(|id| id.into_owned()),
+            user: request.message.into_owned(),
             history,
             turn,
             permit,
@@ -377,6 +376,19 @@ impl Connection {
         Flow::Continue
     }
 
+    /// This relay keeps no frames of finished or orphaned generations yet, so every resume
+    /// is answered `recovered: false`.
+    async fn resume(&mut self, socket: &mut WebSocket, resume: ResumeRequest<'static>) -> Flow {
+        let frame = protocol::encode(&ServerFrame::Resumed {
+            message_id: resume.message_id,
+            client_message_id: resume.client_message_id,
+            conversation_id: resume.conversation_id,
+            offset: resume.offset,
+            recovered: false,
+        });
+        send_text(socket, frame.into()).await
+    }
+
     async fn send_error(
         &mut self,
         socket: &mut WebSocket,
@@ -385,7 +397,12 @@ impl Connection {
         client_message_id: Option<&str>,
     ) -> Flow {
         self.state.metrics.error(code);
-        let frame = ServerFrame::error_for(code, message_id, client_message_id).to_json();
+        let frame = protocol::encode(&ServerFrame::error(
+            code,
+            message_id,
+            client_message_id,
+            None,
+        ));
         send_text(socket, frame.into()).await
     }
 }

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use crate::error::ErrorCode;
 use crate::history::{Turn, TurnGuard};
 use crate::metrics::Metrics;
-use crate::protocol::ServerFrame;
+use crate::protocol::{self, Role, ServerFrame};
 use crate::provider::{Prompt, Provider, Reply};
 
 /// Sends a generation's tokens to the browser, numbering them and keeping the answer text.
@@ -24,6 +24,7 @@ pub struct Emitter {
     message_id: String,
     seq: u64,
     reasoning_seq: u64,
+    offset: u64,
     content: String,
     started: Instant,
     metrics: Arc<Metrics>,
@@ -42,6 +43,7 @@ impl Emitter {
             message_id,
             seq: 0,
             reasoning_seq: 0,
+            offset: 0,
             content: String::new(),
             started,
             metrics,
@@ -60,12 +62,13 @@ impl Emitter {
             return;
         }
         self.first_token_check();
-        let frame = ServerFrame::StreamToken {
-            message_id: &self.message_id,
-            token,
+        let offset = self.next_offset();
+        let frame = protocol::encode(&ServerFrame::StreamToken {
+            message_id: self.message_id.as_str().into(),
+            token: token.into(),
             seq: self.seq,
-        }
-        .to_json();
+            offset,
+        });
         self.seq += 1;
         self.content.push_str(token);
         self.metrics.token();
@@ -78,15 +81,22 @@ impl Emitter {
             return;
         }
         self.first_token_check();
-        let frame = ServerFrame::ReasoningToken {
-            message_id: &self.message_id,
-            token,
+        let offset = self.next_offset();
+        let frame = protocol::encode(&ServerFrame::ReasoningToken {
+            message_id: self.message_id.as_str().into(),
+            token: token.into(),
             seq: self.reasoning_seq,
-        }
-        .to_json();
+            offset,
+        });
         self.reasoning_seq += 1;
         self.metrics.reasoning_token();
         self.send(frame).await;
+    }
+
+    /// The offset of the generation's next frame (they count from 1 across all its frames).
+    fn next_offset(&mut self) -> u64 {
+        self.offset += 1;
+        self.offset
     }
 
     /// Whether any token (answer or reasoning) has been sent; retries stop once one has.
@@ -160,30 +170,36 @@ pub async fn run(
     };
     // The upstream request is gone by now: release the slot before talking to the browser.
     drop(permit);
+    let offset = emitter.next_offset();
     let frame = match &outcome {
         Ok(Reply::Streamed {
             finish_reason,
             usage,
-        }) => ServerFrame::StreamComplete {
-            message_id: &message_id,
-            conversation_id: &conversation_id,
-            client_message_id: client_message_id.as_deref(),
-            content: emitter.content(),
-            finish_reason,
+        }) => protocol::encode(&ServerFrame::StreamComplete {
+            message_id: message_id.as_str().into(),
+            conversation_id: conversation_id.as_str().into(),
+            client_message_id: client_message_id.as_deref().map(Into::into),
+            content: emitter.content().into(),
+            finish_reason: finish_reason.as_str().into(),
             usage: usage.as_ref(),
-        }
-        .to_json(),
-        Ok(Reply::Whole { content }) => ServerFrame::ChatMessage {
-            message_id: &message_id,
-            role: "assistant",
-            content,
-            conversation_id: &conversation_id,
-            client_message_id: client_message_id.as_deref(),
-        }
-        .to_json(),
+            offset,
+        }),
+        Ok(Reply::Whole { content }) => protocol::encode(&ServerFrame::ChatMessage {
+            message_id: message_id.as_str().into(),
+            role: Role::Assistant,
+            content: content.as_str().into(),
+            conversation_id: conversation_id.as_str().into(),
+            client_message_id: client_message_id.as_deref().map(Into::into),
+            offset,
+        }),
         Err(code) => {
             metrics.error(*code);
-            ServerFrame::error_for(*code, Some(&message_id), client_message_id.as_deref()).to_json()
+            protocol::encode(&ServerFrame::error(
+                *code,
+                Some(&message_id),
+                client_message_id.as_deref(),
+                Some(offset),
+            ))
         }
     };
     // Record the exchange before the browser can see the end of it, so an immediate

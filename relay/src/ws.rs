@@ -2,13 +2,14 @@
 //! upgrade (HTTP 403), token check after it (close 4401, which browsers can observe), then
 //! the socket is handed to `connection.rs` with small buffers and a 64 KiB frame limit.
 
-use axum::extract::ws::{close_code, WebSocketUpgrade};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::connection::{self, CLOSE_UNAUTHORIZED};
+use crate::connection;
+use crate::protocol::close;
 use crate::state::AppState;
 
 /// Longest accepted session id, in bytes.
@@ -60,12 +61,12 @@ pub async fn upgrade(
             let _tracked = tracked;
             let Some(owner) = owner else {
                 tracing::warn!(session_id = %session_id.chars().take(MAX_SESSION_ID).collect::<String>(), "refused a WebSocket with a missing or wrong token; closing with 4401");
-                connection::close(&mut socket, CLOSE_UNAUTHORIZED, "unauthorized").await;
+                connection::close(&mut socket, close::UNAUTHORIZED, "unauthorized").await;
                 return;
             };
             if !valid_session_id(&session_id) {
                 tracing::warn!("refused a WebSocket with an invalid session id; closing with 1008");
-                connection::close(&mut socket, close_code::POLICY, "invalid session id").await;
+                connection::close(&mut socket, close::POLICY, "invalid session id").await;
             } else {
                 tracing::debug!(%session_id, "socket open");
                 connection::serve(socket, state, owner, session_id).await;

@@ -19,6 +19,7 @@ async fn offline_provider_streams_a_labelled_reply_token_by_token() {
     assert!(text.starts_with("[offline demo]"), "{text}");
     assert!(text.contains("What is Rust?"), "{text}");
     let done = assert_complete(&frames);
+    assert_eq!(assert_offsets_from(&frames, 1), frames.len() as u64);
     assert_eq!(done["data"]["content"], text);
     assert_eq!(done["data"]["conversation_id"], "conv_1");
     assert_eq!(done["data"]["client_message_id"], "c-1");
@@ -75,6 +76,7 @@ async fn upstream_sse_is_parsed_tolerantly_and_reasoning_is_kept_apart() {
     client.chat("Say hello", "conv_sse", "c-1").await;
     let frames = client.reply().await;
     assert_eq!(joined(&frames, "reasoning_token"), "Let me think.");
+    assert_offsets_from(&frames, 1);
     assert_eq!(joined(&frames, "stream_token"), "Hello!");
     let done = assert_complete(&frames);
     assert_eq!(done["data"]["content"], "Hello!");

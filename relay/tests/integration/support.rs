@@ -291,6 +291,20 @@ pub fn joined(frames: &[Value], kind: &str) -> String {
     text
 }
 
+/// Asserts the frames of one generation carry offsets 1, 2, 3, … with no gap, and returns
+/// the last one.
+pub fn assert_offsets_from(frames: &[Value], first: u64) -> u64 {
+    let mut expected = first;
+    for frame in frames {
+        assert_eq!(
+            frame["data"]["offset"], expected,
+            "offset gap at {frame} in {frames:?}"
+        );
+        expected += 1;
+    }
+    expected - 1
+}
+
 /// The last frame, asserted to be an `error` with this code.
 pub fn assert_error(frames: &[Value], code: &str) -> Value {
     let last = frames.last().expect("no frames");
