@@ -43,7 +43,8 @@ pub async fn list(
     parse(&body)
 }
 
-fn parse(body: &[u8]) -> Result<Vec<String>, String> {
+/// Reads the ids out of a `GET /models` body (empty ids dropped).
+pub fn parse(body: &[u8]) -> Result<Vec<String>, String> {
     let list: ModelList =
         serde_json::from_slice(body).map_err(|e| format!("unexpected body: {e}"))?;
     Ok(list

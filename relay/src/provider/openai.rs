@@ -316,7 +316,7 @@ impl OpenAiProvider {
         first_token_deadline: Instant,
     ) -> Result<Reply, Failure> {
         let bytes = IdleTimeout::new(response.bytes_stream(), self.config.idle_timeout);
-        let mut events = std::pin::pin!(sse::events(bytes));
+        let mut events = std::pin::pin!(sse::events(bytes, sse::MAX_EVENT_BYTES));
         let mut finish_reason: Option<String> = None;
         let mut usage = None;
         loop {
@@ -332,12 +332,10 @@ impl OpenAiProvider {
                     }
                 }
             };
-            let event = match next {
+            let data = match next {
                 None => break,
-                Some(Ok(event)) => event,
-                Some(Err(eventsource_stream::EventStreamError::Transport(BodyError::Idle(
-                    idle,
-                )))) => {
+                Some(Ok(data)) => data,
+                Some(Err(sse::EventError::Transport(BodyError::Idle(idle)))) => {
                     if finish_reason.is_some() {
                         // The answer is complete; only the usage chunk or [DONE] went missing.
                         break;
@@ -359,7 +357,7 @@ impl OpenAiProvider {
                     ))));
                 }
             };
-            match sse::parse_data(&event.data) {
+            match sse::parse_data(&data) {
                 Ok(SseData::Done) => {
                     return Ok(Reply::Streamed {
                         finish_reason: finish_reason.unwrap_or_else(|| "stop".to_owned()),
@@ -386,9 +384,18 @@ impl OpenAiProvider {
                         finish_reason = chunk.finish_reason;
                     }
                 }
+                // An empty `data:` carries nothing to lose.
+                Err(_) if data.trim().is_empty() => {}
                 Err(e) => {
-                    let shown: String = event.data.chars().take(200).collect();
-                    tracing::warn!(error = %e, data = %self.redactor.redact(&shown), "skipping undecodable upstream event");
+                    let shown: String = data.chars().take(200).collect();
+                    tracing::warn!(error = %e, data = %self.redactor.redact(&shown), "upstream sent an undecodable event");
+                    if finish_reason.is_some() {
+                        break;
+                    }
+                    // Skipping it could silently drop part of the answer.
+                    return Err(Failure::transient(GenerationError::Unavailable(
+                        "undecodable event".into(),
+                    )));
                 }
             }
         }

@@ -1,14 +1,211 @@
-//! Decoding the OpenAI-compatible streaming format: SSE framing (delegated to the
-//! `eventsource-stream` crate) and the JSON of each `data:` line (pure functions here).
+//! Decoding the OpenAI-compatible streaming format: SSE framing ([`SseDecoder`]) and the
+//! JSON of each `data:` line ([`parse_data`]), both pure functions of the bytes.
 //!
-//! Tolerant by design: `: keep-alive` comments, blank lines, CRLF, events split across reads,
-//! `usage` on any chunk, `choices` empty or null, and unknown fields are all accepted.
+//! Tolerant by design: `: keep-alive` comments, blank lines, CRLF or lone CR line ends, a
+//! byte-order mark, events split across reads at any byte, `usage` on any chunk, `choices`
+//! empty or null, and unknown fields are all accepted. Bounded by design: a line or an
+//! event longer than its limit is an [`SseError`] as soon as the limit is passed, so an
+//! upstream that never sends a newline cannot grow the buffer; a line that is not UTF-8 is
+//! an error too. (The `eventsource-stream` crate used before kept unbounded buffers and
+//! re-scanned them on every read.)
+
+use std::collections::VecDeque;
 
 use bytes::Bytes;
-use eventsource_stream::{Event, EventStreamError, Eventsource};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
+
+/// Longest SSE line, and longest event data, the relay accepts. Real chunks are a few
+/// hundred bytes; a reply's usage chunk a few more.
+pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
+
+/// Why the SSE framing of an upstream body was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SseError {
+    /// A line, or the data of one event, grew past the limit before it ended.
+    #[error("an SSE line or event is longer than {limit} bytes")]
+    TooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A line is not valid UTF-8.
+    #[error("an SSE line is not valid UTF-8")]
+    InvalidUtf8,
+}
+
+/// Splits an SSE byte stream into the data of each event: the values of one event's
+/// `data:` lines joined with `\n`, as the HTML standard's `EventSource` does. Other fields
+/// (`event`, `id`, `retry`) are ignored; an event still open when the stream ends is
+/// dropped, as the standard says.
+#[derive(Debug)]
+pub struct SseDecoder {
+    limit: usize,
+    /// The current line so far, when it spans reads.
+    line: Vec<u8>,
+    /// The current event's data, each `data:` value followed by `\n`.
+    data: String,
+    /// The last read ended with CR: a LF at the start of the next one belongs to it.
+    after_cr: bool,
+    /// The first line is still to come (it may start with a byte-order mark).
+    at_start: bool,
+}
+
+impl SseDecoder {
+    /// A decoder refusing lines and events longer than `limit` bytes.
+    pub fn new(limit: usize) -> SseDecoder {
+        SseDecoder {
+            limit,
+            line: Vec::new(),
+            data: String::new(),
+            after_cr: false,
+            at_start: true,
+        }
+    }
+
+    /// Bytes held for lines and events not finished yet (never more than twice the limit).
+    pub fn buffered(&self) -> usize {
+        self.line.len() + self.data.len()
+    }
+
+    /// Decodes the next `bytes` of the stream, appending the data of each event they
+    /// complete to `events`. After an error the decoder should not be fed again.
+    pub fn feed(
+        &mut self,
+        mut bytes: &[u8],
+        events: &mut VecDeque<String>,
+    ) -> Result<(), SseError> {
+        if self.after_cr && !bytes.is_empty() {
+            self.after_cr = false;
+            if bytes[0] == b'\n' {
+                bytes = &bytes[1..];
+            }
+        }
+        while let Some(end) = bytes.iter().position(|b| matches!(b, b'\n' | b'\r')) {
+            let (line, rest) = bytes.split_at(end);
+            if self.line.is_empty() {
+                self.end_line(line, events)?;
+            } else {
+                self.extend_line(line)?;
+                let line = std::mem::take(&mut self.line);
+                let ended = self.end_line(&line, events);
+                self.line = line;
+                self.line.clear();
+                ended?;
+            }
+            bytes = match rest {
+                [b'\r', b'\n', tail @ ..] => tail,
+                [b'\r'] => {
+                    self.after_cr = true;
+                    &[]
+                }
+                [_, tail @ ..] => tail,
+                [] => &[],
+            };
+        }
+        self.extend_line(bytes)
+    }
+
+    fn extend_line(&mut self, part: &[u8]) -> Result<(), SseError> {
+        if self.line.len() + part.len() > self.limit {
+            return Err(SseError::TooLong { limit: self.limit });
+        }
+        self.line.extend_from_slice(part);
+        Ok(())
+    }
+
+    fn end_line(&mut self, mut line: &[u8], events: &mut VecDeque<String>) -> Result<(), SseError> {
+        // Checked before the BOM is stripped, as `extend_line` counts it too.
+        if line.len() > self.limit {
+            return Err(SseError::TooLong { limit: self.limit });
+        }
+        if std::mem::take(&mut self.at_start) {
+            line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
+        }
+        let line = std::str::from_utf8(line).map_err(|_| SseError::InvalidUtf8)?;
+        if line.is_empty() {
+            if !self.data.is_empty() {
+                let mut data = std::mem::take(&mut self.data);
+                data.pop(); // the `\n` after the last value
+                events.push_back(data);
+            }
+            return Ok(());
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line, ""),
+        };
+        // An empty field name is a comment (`: keep-alive`).
+        if field == "data" {
+            if self.data.len() + value.len() + 1 > self.limit {
+                return Err(SseError::TooLong { limit: self.limit });
+            }
+            self.data.push_str(value);
+            self.data.push('\n');
+        }
+        Ok(())
+    }
+}
+
+/// Why reading events from an upstream body stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventError<E> {
+    /// The body itself failed (reset, timeout, …).
+    #[error("{0}")]
+    Transport(E),
+    /// The body is not acceptable SSE.
+    #[error("{0}")]
+    Sse(SseError),
+}
+
+/// Splits a byte stream into the data of its SSE events. Ends after the first error.
+pub fn events<S, E>(bytes: S, limit: usize) -> impl Stream<Item = Result<String, EventError<E>>>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    struct Reader<S> {
+        bytes: S,
+        decoder: SseDecoder,
+        ready: VecDeque<String>,
+        failed: Option<SseError>,
+        ended: bool,
+    }
+    let reader = Reader {
+        bytes,
+        decoder: SseDecoder::new(limit),
+        ready: VecDeque::new(),
+        failed: None,
+        ended: false,
+    };
+    futures_util::stream::unfold(reader, |mut r| async move {
+        loop {
+            if let Some(data) = r.ready.pop_front() {
+                return Some((Ok(data), r));
+            }
+            if let Some(error) = r.failed.take() {
+                r.ended = true;
+                return Some((Err(EventError::Sse(error)), r));
+            }
+            if r.ended {
+                return None;
+            }
+            match r.bytes.next().await {
+                None => return None,
+                Some(Err(error)) => {
+                    r.ended = true;
+                    return Some((Err(EventError::Transport(error)), r));
+                }
+                Some(Ok(chunk)) => {
+                    if let Err(error) = r.decoder.feed(&chunk, &mut r.ready) {
+                        r.failed = Some(error);
+                    }
+                }
+            }
+        }
+    })
+}
 
 /// One decoded `data:` payload.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,14 +289,6 @@ pub fn parse_whole(body: &[u8]) -> Result<Chunk, serde_json::Error> {
     serde_json::from_slice::<ChunkWire>(body).map(from_wire)
 }
 
-/// Splits a byte stream into SSE events.
-pub fn events<S, E>(bytes: S) -> impl Stream<Item = Result<Event, EventStreamError<E>>>
-where
-    S: Stream<Item = Result<Bytes, E>>,
-{
-    bytes.eventsource()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,7 +357,74 @@ mod tests {
         let bytes = futures_util::stream::iter(
             parts.map(|p| Ok::<_, std::convert::Infallible>(Bytes::from_static(p.as_bytes()))),
         );
-        let data: Vec<String> = events(bytes).map(|e| e.unwrap().data).collect().await;
+        let data: Vec<String> = events(bytes, MAX_EVENT_BYTES)
+            .map(|e| e.unwrap())
+            .collect()
+            .await;
         assert_eq!(data, [r#"{"a":1}"#, "[DONE]"]);
+    }
+
+    fn decode_all(parts: &[&[u8]], limit: usize) -> (Vec<String>, Result<(), SseError>) {
+        let mut decoder = SseDecoder::new(limit);
+        let mut out = VecDeque::new();
+        for part in parts {
+            if let Err(e) = decoder.feed(part, &mut out) {
+                return (out.into(), Err(e));
+            }
+        }
+        (out.into(), Ok(()))
+    }
+
+    #[test]
+    fn events_follow_the_html_standard() {
+        // data lines join with \n; other fields are ignored; a lone CR ends a line; a BOM
+        // at the very start is skipped; "data" without a colon is an empty value.
+        let (data, end) = decode_all(
+            &[b"\xEF\xBB\xBFdata: a\rdata:b\r\nevent: x\nid: 7\n\ndata\n\ndata:  two spaces\n\n"],
+            64,
+        );
+        assert_eq!(end, Ok(()));
+        assert_eq!(data, ["a\nb", "", " two spaces"]);
+        // A CR at the end of one read and LF at the start of the next are one line end.
+        let (data, _) = decode_all(&[b"data: x\r", b"\n", b"\r\n"], 64);
+        assert_eq!(data, ["x"]);
+        // An event the stream never finished is dropped.
+        let (data, end) = decode_all(&[b"data: done\n\ndata: half"], 64);
+        assert_eq!((data, end), (vec!["done".to_owned()], Ok(())));
+    }
+
+    #[test]
+    fn a_line_without_end_is_refused_once_past_the_limit() {
+        let mut decoder = SseDecoder::new(1000);
+        let mut out = VecDeque::new();
+        let chunk = [b'x'; 300];
+        let mut fed = 0;
+        let error = loop {
+            match decoder.feed(&chunk, &mut out) {
+                Ok(()) => fed += chunk.len(),
+                Err(e) => break e,
+            }
+            assert!(decoder.buffered() <= 1000);
+        };
+        assert_eq!(error, SseError::TooLong { limit: 1000 });
+        assert_eq!(fed, 900);
+        // One huge read is refused the same way, and so is an event of many short lines.
+        let (_, end) = decode_all(&[&[b'y'; 5000], b"\n"], 1000);
+        assert_eq!(end, Err(SseError::TooLong { limit: 1000 }));
+        let many = "data: 0123456789\n".repeat(100);
+        let (_, end) = decode_all(&[many.as_bytes()], 1000);
+        assert_eq!(end, Err(SseError::TooLong { limit: 1000 }));
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_even_split_across_reads() {
+        let (data, end) = decode_all(&[b"data: ok\n\ndata: \xFF\xFE\n\n"], 64);
+        assert_eq!(
+            (data, end),
+            (vec!["ok".to_owned()], Err(SseError::InvalidUtf8))
+        );
+        // A multi-byte character split between reads is fine.
+        let (data, end) = decode_all(&[b"data: \xC3", b"\xA9\n\n"], 64);
+        assert_eq!((data, end), (vec!["\u{e9}".to_owned()], Ok(())));
     }
 }

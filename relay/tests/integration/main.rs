@@ -4,6 +4,7 @@
 mod support;
 mod upstream;
 
+mod adversarial;
 mod auth;
 mod errors;
 mod http;

@@ -17,6 +17,8 @@ use tokio::sync::Notify;
 pub enum Step {
     /// Write these bytes (one TCP write) and flush.
     Send(String),
+    /// Write raw bytes, which need not be UTF-8, and flush.
+    SendBytes(Vec<u8>),
     /// Wait, watching for the relay hanging up.
     Pause(Duration),
     /// Abort the connection with a TCP reset.
@@ -306,6 +308,9 @@ async fn write_reply(stream: &mut TcpStream, reply: Reply, shared: &Shared) {
                     Step::Send(bytes) => {
                         stream.write_all(bytes.as_bytes()).await.is_ok()
                             && stream.flush().await.is_ok()
+                    }
+                    Step::SendBytes(bytes) => {
+                        stream.write_all(&bytes).await.is_ok() && stream.flush().await.is_ok()
                     }
                     Step::Pause(d) => wait_connected(stream, Some(d)).await,
                     Step::Hang => wait_connected(stream, None).await,
