@@ -1,5 +1,9 @@
-//! The two readers whose latencies are compared, and the idle-socket opener:
-//! a chatwire WebSocket client of the relay, and a direct SSE reader of the upstream.
+//! The two readers whose figures are compared, and the idle-socket opener: a chatwire
+//! WebSocket client of the relay (one socket per stream, a new conversation per stream), and
+//! a direct SSE reader of the upstream (reqwest, the HTTP client the relay itself uses).
+//!
+//! Opening a socket and streaming on it are separate calls, so a phase can open all of its
+//! sockets first and start its clock when they are ready.
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -38,6 +42,19 @@ impl StreamResult {
             if let Some(stamp) = text.and_then(|t| t.parse::<u64>().ok()) {
                 self.latencies_ns.push(now.saturating_sub(stamp));
             }
+        }
+    }
+
+    /// The result, or an error when fewer tokens came than the script sends.
+    fn complete(self, script: Script) -> Result<StreamResult, String> {
+        if self.tokens == script.tokens() {
+            Ok(self)
+        } else {
+            Err(format!(
+                "stream ended after {} of {} tokens",
+                self.tokens,
+                script.tokens()
+            ))
         }
     }
 }
@@ -80,14 +97,40 @@ pub async fn connect_and_ping(ws_base: &str, session: &str) -> Result<Socket, St
     Err("socket ended before pong".to_owned())
 }
 
-/// Asks the relay for one generation of `script` on a fresh socket and reads it to the end.
-pub async fn relayed(ws_base: &str, session: &str, script: Script) -> Result<StreamResult, String> {
+/// The `chat_message` frame asking for `script` in conversation `conversation`.
+fn chat_frame(conversation: &str, script: Script) -> String {
+    serde_json::json!({
+        "type": "chat_message",
+        "data": {
+            "message": script.message(),
+            "conversation_id": conversation,
+            "client_message_id": format!("{conversation}-m"),
+        },
+    })
+    .to_string()
+}
+
+/// Opens a fresh socket for session `session` and streams one generation on it.
+pub async fn relayed(
+    ws_base: &str,
+    session: &str,
+    conversation: &str,
+    script: Script,
+) -> Result<StreamResult, String> {
+    let socket = connect(ws_base, session).await?;
+    stream(socket, conversation, script).await
+}
+
+/// Asks for one generation of `script` in conversation `conversation` (new to the relay) on
+/// an open socket, reads it to the end, and closes the socket.
+pub async fn stream(
+    mut socket: Socket,
+    conversation: &str,
+    script: Script,
+) -> Result<StreamResult, String> {
     let stamped = matches!(script, Script::Paced { .. });
-    let mut socket = connect(ws_base, session).await?;
-    let request =
-        serde_json::json!({"type": "chat_message", "data": {"message": script.message()}});
     socket
-        .send(Message::text(request.to_string()))
+        .send(Message::text(chat_frame(conversation, script)))
         .await
         .map_err(|e| format!("send: {e}"))?;
     let mut result = StreamResult::default();
@@ -101,7 +144,7 @@ pub async fn relayed(ws_base: &str, session: &str, script: Script) -> Result<Str
             Some("stream_token") => result.token(string_field(text.as_str(), "token"), stamped),
             Some("stream_complete") => {
                 let _ = socket.close(None).await;
-                return Ok(result);
+                return result.complete(script);
             }
             Some("error") => return Err(format!("relay error frame: {}", text.as_str())),
             _ => {}
@@ -135,7 +178,7 @@ pub async fn direct(
             let event = std::str::from_utf8(&buffer[consumed..consumed + end]).unwrap_or("");
             consumed += end + 2;
             if event.starts_with("data: [DONE]") {
-                return Ok(result);
+                return result.complete(script);
             }
             if let Some(content) = string_field(event, "content") {
                 result.token(Some(content), stamped);
@@ -157,5 +200,26 @@ mod tests {
         assert_eq!(string_field(frame, "type"), Some("stream_token"));
         assert_eq!(string_field(frame, "token"), Some("123"));
         assert_eq!(string_field(frame, "missing"), None);
+    }
+
+    #[test]
+    fn each_stream_asks_in_its_own_conversation() {
+        let frame: serde_json::Value =
+            serde_json::from_str(&chat_frame("c-7", Script::Burst { tokens: 3 })).unwrap();
+        assert_eq!(frame["type"], "chat_message");
+        assert_eq!(frame["data"]["conversation_id"], "c-7");
+        assert_eq!(frame["data"]["message"], "burst:3");
+    }
+
+    #[test]
+    fn a_short_stream_is_an_error() {
+        let script = Script::Burst { tokens: 2 };
+        let mut result = StreamResult::default();
+        result.token(Some("tok"), false);
+        assert!(result.complete(script).is_err());
+        let mut result = StreamResult::default();
+        result.token(Some("tok"), false);
+        result.token(Some("tok"), false);
+        assert_eq!(result.complete(script).unwrap().tokens, 2);
     }
 }

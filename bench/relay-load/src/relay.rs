@@ -1,5 +1,5 @@
 //! Runs the relay binary as a child process pointed at the fake upstream, and reads its
-//! memory and CPU time from /proc.
+//! memory, CPU time and descriptors from /proc.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -9,10 +9,10 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::procfs;
+
 /// How long the relay may take to log its address.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
-/// Clock ticks per second of /proc/PID/stat times (USER_HZ, 100 on Linux).
-const TICKS_PER_SECOND: f64 = 100.0;
 
 /// A running relay.
 pub struct Relay {
@@ -100,12 +100,17 @@ impl Relay {
 
     /// Resident set size in bytes (VmRSS).
     pub fn rss_bytes(&self) -> Option<u64> {
-        rss_bytes(self.pid)
+        procfs::rss_bytes(self.pid)
     }
 
     /// User + system CPU time in seconds.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        cpu_seconds(&self.pid.to_string())
+        procfs::cpu_seconds(&self.pid.to_string())
+    }
+
+    /// Descriptors the relay has open.
+    pub fn open_fds(&self) -> Option<usize> {
+        procfs::open_fds(self.pid)
     }
 
     /// How the relay ended, if it has.
@@ -121,25 +126,6 @@ impl Relay {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }
-}
-
-/// VmRSS of a process, in bytes.
-pub fn rss_bytes(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-/// User + system CPU time of `/proc/{pid}` (`self` for this process), in seconds.
-pub fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) as f64 / TICKS_PER_SECOND)
 }
 
 /// Reads a number from the relay's `/healthz` JSON.
@@ -166,11 +152,5 @@ mod tests {
             strip_ansi("\u{1b}[32m INFO\u{1b}[0m listening on http://127.0.0.1:5"),
             " INFO listening on http://127.0.0.1:5"
         );
-    }
-
-    #[test]
-    fn reads_its_own_proc_entries() {
-        assert!(rss_bytes(std::process::id()).unwrap() > 0);
-        assert!(cpu_seconds("self").is_some());
     }
 }

@@ -1,35 +1,39 @@
 //! The fake OpenAI-compatible upstream: `POST /v1/chat/completions` answers with an SSE
-//! stream shaped like DeepSeek's. What to stream is read from the user message:
+//! stream shaped like DeepSeek's, written the way a real model server writes it: HTTP/1.1
+//! chunked, TCP_NODELAY, **one event per `write`** (no batching upstream), so the relay gets
+//! one small read per token, as it does in production. (`--upstream-batch N` puts N events in
+//! each write instead; that is how the earlier axum-based upstream behaved and is kept only to
+//! show what batching upstream hides.) What to stream is read from the user message:
 //!
 //! - `paced:{tokens}:{period_us}:{offset_us}`: one token every `period_us` after an initial
-//!   `offset_us`; each token's text is the clock reading (ns) at the moment it is handed to
-//!   the HTTP body, so the reader can compute how long it took to arrive.
+//!   `offset_us`; each token's text is the clock reading (ns) at the moment it is written to
+//!   the socket, so the reader can compute how long it took to arrive.
 //! - `burst:{tokens}`: tokens as fast as the connection takes them (text `tok`).
 //!
-//! Bodies are lazy streams (no task or channel per response), so the upstream's own cost per
-//! token is one small allocation at most.
+//! Plain tokio I/O, one task per connection, keep-alive; the HTTP parsing below is the
+//! minimum a fake upstream needs and is pure, so it is unit-tested.
 
-use std::convert::Infallible;
+use std::io;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::serve::ListenerExt;
-use axum::Router;
-use bytes::Bytes;
-use futures_util::stream::{self, Stream, StreamExt};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
 use crate::clock::now_ns;
 
-const BURST_EVENT: &[u8] =
-    b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok\"},\"finish_reason\":null}]}\n\n";
-const FINISH_EVENTS: &[u8] = b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\ndata: [DONE]\n\n";
+/// Most bytes of request head and body accepted.
+const MAX_REQUEST: usize = 1 << 20;
 /// Longest stream the upstream agrees to produce.
 const MAX_TOKENS: u64 = 1_000_000;
+const RESPONSE_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
+const BAD_REQUEST: &[u8] =
+    b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 15\r\n\r\nunknown script\n";
+const BURST_EVENT: &str =
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok\"},\"finish_reason\":null}]}\n\n";
+const FINISH_EVENT: &str = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\n";
+const DONE_EVENT: &str = "data: [DONE]\n\n";
+const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
 /// What one request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,71 +93,158 @@ impl Script {
         })
         .to_string()
     }
+
+    /// How many tokens the script streams.
+    pub fn tokens(&self) -> u64 {
+        match self {
+            Script::Paced { tokens, .. } | Script::Burst { tokens } => *tokens,
+        }
+    }
 }
 
-fn stamped_event(stamp: u64) -> Bytes {
-    Bytes::from(format!(
+/// The script asked for by a request body (the last message's content).
+fn script_of(body: &[u8]) -> Option<Script> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let last = v.get("messages")?.as_array()?.last()?;
+    Script::parse(last.get("content")?.as_str()?)
+}
+
+/// Where a request head ends and how long its body is, once `buf` holds the whole head.
+fn parse_head(buf: &[u8]) -> Result<Option<(usize, usize)>, String> {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return if buf.len() > MAX_REQUEST {
+            Err("request head too long".to_owned())
+        } else {
+            Ok(None)
+        };
+    };
+    let head = std::str::from_utf8(&buf[..end]).map_err(|_| "request head is not UTF-8")?;
+    let mut length = 0;
+    for line in head.split("\r\n").skip(1) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if name.trim().eq_ignore_ascii_case("content-length") {
+            length = value
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| format!("bad content-length {value:?}"))?;
+        } else if name.trim().eq_ignore_ascii_case("transfer-encoding") {
+            return Err("chunked request bodies are not supported".to_owned());
+        }
+    }
+    if length > MAX_REQUEST {
+        return Err("request body too long".to_owned());
+    }
+    Ok(Some((end + 4, length)))
+}
+
+/// Appends `event` as one HTTP/1.1 chunk.
+fn push_chunk(out: &mut Vec<u8>, event: &str) {
+    out.extend_from_slice(format!("{:x}\r\n", event.len()).as_bytes());
+    out.extend_from_slice(event.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+fn stamped_event(stamp: u64) -> String {
+    format!(
         "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{stamp}\"}},\"finish_reason\":null}}]}}\n\n"
-    ))
+    )
 }
 
-fn events(script: Script) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
-    let tokens = match script {
-        Script::Paced { tokens, .. } | Script::Burst { tokens } => tokens,
+/// Reads one request; `None` when the peer closed the connection between requests.
+async fn read_request(tcp: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Option<Vec<u8>>> {
+    loop {
+        if let Some((head, length)) =
+            parse_head(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
+        {
+            if buf.len() >= head + length {
+                let body = buf[head..head + length].to_vec();
+                buf.drain(..head + length);
+                return Ok(Some(body));
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        let n = tcp.read(&mut chunk).await?;
+        if n == 0 {
+            return if buf.is_empty() {
+                Ok(None)
+            } else {
+                Err(io::ErrorKind::UnexpectedEof.into())
+            };
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Streams `script` as the body of one response, `batch` events per write (paced tokens are
+/// always written one by one: their stamps are taken at the write).
+async fn respond(tcp: &mut TcpStream, script: Script, batch: usize) -> io::Result<()> {
+    tcp.write_all(RESPONSE_HEAD).await?;
+    let batch = match script {
+        Script::Paced { .. } => 1,
+        Script::Burst { .. } => batch as u64,
     };
     let start = Instant::now();
-    let body = stream::unfold(0u64, move |sent| async move {
-        if sent >= tokens {
-            return None;
-        }
-        let chunk = match script {
+    let mut out = Vec::with_capacity(256);
+    let tokens = script.tokens();
+    for sent in 0..tokens {
+        match script {
             Script::Paced { period, offset, .. } => {
                 let due = start + offset + period * u32::try_from(sent).unwrap_or(u32::MAX);
                 tokio::time::sleep_until(due).await;
-                stamped_event(now_ns())
+                push_chunk(&mut out, &stamped_event(now_ns()));
             }
-            Script::Burst { .. } => Bytes::from_static(BURST_EVENT),
+            Script::Burst { .. } => push_chunk(&mut out, BURST_EVENT),
+        }
+        if (sent + 1) % batch == 0 || sent + 1 == tokens {
+            tcp.write_all(&out).await?;
+            out.clear();
+        }
+    }
+    push_chunk(&mut out, FINISH_EVENT);
+    tcp.write_all(&out).await?;
+    out.clear();
+    push_chunk(&mut out, DONE_EVENT);
+    out.extend_from_slice(LAST_CHUNK);
+    tcp.write_all(&out).await
+}
+
+async fn connection(mut tcp: TcpStream, batch: usize) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(4096);
+    while let Some(body) = read_request(&mut tcp, &mut buf).await? {
+        match script_of(&body) {
+            Some(script) => respond(&mut tcp, script, batch).await?,
+            None => tcp.write_all(BAD_REQUEST).await?,
+        }
+    }
+    Ok(())
+}
+
+/// Serves the fake upstream on `listener` until the process ends, writing `batch` events per
+/// write (1: one event per write, like a model server).
+pub async fn serve(listener: TcpListener, batch: usize) {
+    let batch = batch.max(1);
+    loop {
+        let tcp = match listener.accept().await {
+            Ok((tcp, _)) => tcp,
+            Err(e) => {
+                // Out of descriptors, typically; the clients see the failure and report it.
+                eprintln!("relay-load: fake upstream accept: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
         };
-        Some((Ok(chunk), sent + 1))
-    });
-    body.chain(stream::once(async {
-        Ok(Bytes::from_static(FINISH_EVENTS))
-    }))
-}
-
-async fn completions(body: Bytes) -> Response {
-    let script = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| {
-            let last = v
-                .get("messages")?
-                .as_array()?
-                .last()?
-                .get("content")?
-                .as_str()?
-                .to_owned();
-            Script::parse(&last)
-        });
-    let Some(script) = script else {
-        return (axum::http::StatusCode::BAD_REQUEST, "unknown script\n").into_response();
-    };
-    (
-        [(header::CONTENT_TYPE, "text/event-stream")],
-        Body::from_stream(events(script)),
-    )
-        .into_response()
-}
-
-/// Serves the fake upstream on `listener` until the process ends.
-pub async fn serve(listener: TcpListener) {
-    let app = Router::new().route("/v1/chat/completions", post(completions));
-    // A real upstream sends each token at once; without TCP_NODELAY, Nagle's algorithm
-    // would hold a token back until the previous one is acknowledged (up to ~40 ms).
-    let listener = listener.tap_io(|tcp| {
+        // A real upstream sends each token at once; without TCP_NODELAY, Nagle's algorithm
+        // would hold a token back until the previous one is acknowledged (up to ~40 ms).
         let _ = tcp.set_nodelay(true);
-    });
-    if let Err(e) = axum::serve(listener, app).await {
-        eprintln!("relay-load: fake upstream stopped: {e}");
+        tokio::spawn(async move {
+            if let Err(e) = connection(tcp, batch).await {
+                if e.kind() == io::ErrorKind::InvalidData {
+                    eprintln!("relay-load: fake upstream: {e}");
+                }
+            }
+        });
     }
 }
 
@@ -173,5 +264,58 @@ mod tests {
         assert_eq!(Script::parse(&burst.message()), Some(burst));
         assert_eq!(Script::parse("hello"), None);
         assert_eq!(Script::parse("burst:x"), None);
+        assert_eq!(script_of(burst.request_body().as_bytes()), Some(burst));
+        assert_eq!(script_of(b"{\"messages\":[]}"), None);
+    }
+
+    #[test]
+    fn request_heads_give_the_body_length() {
+        let req =
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+        assert_eq!(parse_head(req), Ok(Some((req.len() - 5, 5))));
+        assert_eq!(parse_head(b"POST / HTTP/1.1\r\nHost: x\r\n"), Ok(None));
+        assert_eq!(
+            parse_head(b"GET / HTTP/1.1\r\n\r\n"),
+            Ok(Some((18, 0))),
+            "no body without content-length"
+        );
+        assert!(parse_head(b"POST / HTTP/1.1\r\ncontent-length: x\r\n\r\n").is_err());
+        assert!(parse_head(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn events_are_framed_as_http_chunks() {
+        let mut out = Vec::new();
+        push_chunk(&mut out, DONE_EVENT);
+        assert_eq!(out, b"e\r\ndata: [DONE]\n\n\r\n");
+    }
+
+    #[tokio::test]
+    async fn responses_read_back_as_sse_on_a_kept_alive_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(serve(listener, 1));
+        let http = reqwest::Client::new();
+        for _ in 0..2 {
+            // Twice on one pooled connection: keep-alive works.
+            let body = http
+                .post(format!("http://{addr}/v1/chat/completions"))
+                .body(Script::Burst { tokens: 3 }.request_body())
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(body.matches("\"content\":\"tok\"").count(), 3);
+            assert!(body.ends_with(DONE_EVENT));
+        }
+        let refused = http
+            .post(format!("http://{addr}/v1/chat/completions"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400);
     }
 }
