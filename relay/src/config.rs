@@ -12,6 +12,7 @@ use clap::Parser;
 
 use crate::auth::{OriginPolicy, TokenSet};
 use crate::history::HistoryLimits;
+use crate::registry::{BufferBounds, ResumeConfig};
 
 /// Default upstream, DeepSeek's OpenAI-compatible API.
 pub const DEFAULT_BASE_URL: &str = "https://api.deepseek.com/v1";
@@ -67,6 +68,19 @@ pub struct Cli {
     #[arg(long, env = "RELAY_SHUTDOWN_GRACE_MS", value_name = "RELAY_SHUTDOWN_GRACE_MS",
           default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub shutdown_grace_ms: u64,
+    /// How long a reply whose socket dropped keeps running (and a finished one stays
+    /// resumable) waiting for a `resume`, in ms; after it the upstream request is dropped.
+    #[arg(long, env = "RELAY_RESUME_GRACE_MS", value_name = "RELAY_RESUME_GRACE_MS",
+          default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub resume_grace_ms: u64,
+    /// Most frames kept per reply for resumes (older ones are dropped first).
+    #[arg(long, env = "RELAY_RESUME_BUFFER_FRAMES", value_name = "RELAY_RESUME_BUFFER_FRAMES",
+          default_value_t = 4_096, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    pub resume_buffer_frames: u64,
+    /// Most bytes of frames kept per reply for resumes (older ones are dropped first).
+    #[arg(long, env = "RELAY_RESUME_BUFFER_BYTES", value_name = "RELAY_RESUME_BUFFER_BYTES",
+          default_value_t = 1_048_576, value_parser = clap::value_parser!(u64).range(1_024..=1_073_741_824))]
+    pub resume_buffer_bytes: u64,
     /// API key for the upstream. Unset: the offline provider answers (no network needed).
     #[arg(
         long,
@@ -180,6 +194,8 @@ pub struct Config {
     pub ws_read_buffer: usize,
     /// Grace period for in-flight replies at shutdown.
     pub shutdown_grace: Duration,
+    /// How long unwatched replies wait for a resume, and how much of each is kept.
+    pub resume: ResumeConfig,
     /// Built demo directory.
     pub static_dir: PathBuf,
     /// wasm-pack output directory.
@@ -211,6 +227,7 @@ impl Default for Config {
             max_frame_bytes: 64 * 1024,
             ws_read_buffer: 2 * 1024,
             shutdown_grace: Duration::from_secs(10),
+            resume: ResumeConfig::default(),
             static_dir: PathBuf::from("www/dist"),
             pkg_dir: PathBuf::from("pkg"),
         }
@@ -262,6 +279,13 @@ impl Cli {
                 ..defaults.upstream
             },
             shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
+            resume: ResumeConfig {
+                grace: Duration::from_millis(self.resume_grace_ms),
+                bounds: BufferBounds {
+                    max_frames: usize::try_from(self.resume_buffer_frames).unwrap_or(usize::MAX),
+                    max_bytes: usize::try_from(self.resume_buffer_bytes).unwrap_or(usize::MAX),
+                },
+            },
             static_dir: self.static_dir,
             pkg_dir: self.pkg_dir,
             ..defaults
@@ -323,6 +347,10 @@ mod tests {
         assert!(c.dev_mode());
         assert!(c.upstream.api_key.is_none());
         assert_eq!(c.upstream.base_url, DEFAULT_BASE_URL);
+        assert_eq!(c.resume.grace, Duration::from_secs(30));
+        assert_eq!(c.resume.bounds, BufferBounds::default());
+        let c = parse(&["--resume-grace-ms", "500"]).unwrap();
+        assert_eq!(c.resume.grace, Duration::from_millis(500));
     }
 
     #[test]
@@ -335,6 +363,10 @@ mod tests {
         assert!(e.contains("RELAY_UPSTREAM_IDLE_TIMEOUT_MS"), "{e}");
         let e = parse(&["--deepseek-base-url", "ftp://x"]).unwrap_err();
         assert!(e.contains("DEEPSEEK_BASE_URL"), "{e}");
+        let e = parse(&["--resume-grace-ms", "3600001"]).unwrap_err();
+        assert!(e.contains("RELAY_RESUME_GRACE_MS"), "{e}");
+        let e = parse(&["--resume-buffer-frames", "1"]).unwrap_err();
+        assert!(e.contains("RELAY_RESUME_BUFFER_FRAMES"), "{e}");
         let e = parse(&["--allowed-origins", "not an origin"]).unwrap_err();
         assert!(e.contains("RELAY_ALLOWED_ORIGINS"), "{e}");
     }

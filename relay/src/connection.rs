@@ -1,11 +1,13 @@
-//! One chat socket: reads client frames, runs its generations, writes relay frames.
+//! One chat socket: reads client frames, starts and watches generations, writes relay
+//! frames.
 //!
-//! Everything for a socket happens in the one task axum spawned for it: generations are
-//! futures polled here (see `generation.rs`), created lazily with their channel, so an idle
-//! socket is just the WebSocket and this small struct. Dropping the task (client gone) drops
-//! every generation and with it the upstream requests. On shutdown the socket tells the
-//! client `server_restarting`, lets in-flight replies finish within the grace period, stops
-//! the rest, and closes with 1012.
+//! Generations do not live here: the registry (`registry.rs`) owns them. The socket starts
+//! one, or resumes one, by attaching a watcher: a future polled in this task that forwards
+//! the generation's frames into the socket's outbox. A dropped socket only detaches its
+//! watchers (the generations keep running for the resume grace); `cancel` and a close with
+//! 1000 stop them at once. An idle socket is just the WebSocket and this small struct. On
+//! shutdown the socket tells the client `server_restarting`, lets the replies it watches
+//! finish within the grace period, stops the rest, and closes with 1012.
 
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::auth::TokenId;
@@ -21,7 +23,10 @@ use crate::error::ErrorCode;
 use crate::generation::{self, Job};
 use crate::history::ConversationKey;
 use crate::ids::new_id;
-use crate::protocol::{self, close, ChatRequest, ClientFrame, ResumeRequest, ServerFrame};
+use crate::protocol::{
+    self, close, ChatRequest, ClientFrame, ResumeRequest, ResumeTarget, ServerFrame,
+};
+use crate::registry::{Decision, Scope, StreamMeta};
 use crate::state::AppState;
 
 /// Frames buffered between a socket's generations and its writer.
@@ -35,23 +40,25 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Frames written before one flush; bounded so a flood cannot starve reading the client.
 const MAX_BATCH: usize = OUTBOX_FRAMES;
 
-struct Entry {
-    message_id: String,
-    client_message_id: Option<String>,
-    stop: Option<oneshot::Sender<ErrorCode>>,
-}
-
 /// A socket's state beyond the WebSocket itself.
 struct Connection {
     state: AppState,
-    owner: TokenId,
-    session_id: String,
-    entries: Vec<Entry>,
+    scope: Scope,
+    /// The generations this socket watches (one watcher each).
+    watching: Vec<StreamMeta>,
+    /// Their watchers; each returns its generation's `message_id` when it ends.
     running: Option<FuturesUnordered<BoxFuture<'static, String>>>,
     out_tx: Option<mpsc::Sender<Utf8Bytes>>,
     out_rx: Option<mpsc::Receiver<Utf8Bytes>>,
     drain_deadline: Option<Instant>,
     grace_over: bool,
+}
+
+/// The ids a `resume` (or a repeated `chat_message`) named, echoed when nothing is found.
+struct Asked<'a> {
+    message_id: Option<&'a str>,
+    client_message_id: Option<&'a str>,
+    conversation_id: Option<&'a str>,
 }
 
 enum Event {
@@ -87,9 +94,8 @@ pub async fn serve(mut socket: WebSocket, state: AppState, owner: TokenId, sessi
     let _open = state.metrics.connection();
     let mut conn = Connection {
         state,
-        owner,
-        session_id,
-        entries: Vec::new(),
+        scope: Scope { owner, session_id },
+        watching: Vec::new(),
         running: None,
         out_tx: None,
         out_rx: None,
@@ -216,16 +222,16 @@ impl Connection {
 
     fn on_grace_over(&mut self) -> Flow {
         self.grace_over = true;
-        for entry in &mut self.entries {
-            if let Some(stop) = entry.stop.take() {
-                let _ = stop.send(ErrorCode::ServerRestarting);
-            }
+        for meta in &self.watching {
+            self.state
+                .registry
+                .stop(&meta.message_id, ErrorCode::ServerRestarting);
         }
         Flow::Continue
     }
 
     async fn on_done(&mut self, socket: &mut WebSocket, message_id: &str) -> Flow {
-        self.entries.retain(|e| e.message_id != message_id);
+        self.watching.retain(|m| m.message_id != message_id);
         if self.drain_deadline.is_some() && !self.busy() {
             return self.flush_and_restart(socket).await;
         }
@@ -241,7 +247,7 @@ impl Connection {
             None => Flow::Stop,
             Some(Err(error)) => {
                 if is_too_large(error) {
-                    tracing::info!(session_id = %self.session_id, "client frame over the size limit; closing with 1009");
+                    tracing::info!(session_id = %self.scope.session_id, "client frame over the size limit; closing with 1009");
                     self.state.metrics.error(ErrorCode::MessageTooLarge);
                     close(socket, close::TOO_LARGE, "message too large").await;
                 }
@@ -252,10 +258,17 @@ impl Connection {
                 self.send_error(socket, ErrorCode::BadFrame, None, None)
                     .await
             }
-            Some(Ok(Message::Close(_))) => {
-                // Stop generating now; the next read flushes the close reply and ends the loop.
+            Some(Ok(Message::Close(frame))) => {
+                // 1000 (or no code) means "I am gone": stop the replies nobody else watches.
+                // Any other close (1001 on a page reload, …) keeps them for a resume.
+                if frame.as_ref().is_none_or(|f| f.code == close::NORMAL) {
+                    for meta in &self.watching {
+                        self.state.registry.release(&meta.message_id);
+                    }
+                }
+                // Detach now; the next read flushes the close reply and ends the loop.
                 self.running = None;
-                self.entries.clear();
+                self.watching.clear();
                 Flow::Continue
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
@@ -265,7 +278,7 @@ impl Connection {
     async fn on_text(&mut self, socket: &mut WebSocket, text: &str) -> Flow {
         match protocol::decode(text) {
             Err(error) => {
-                tracing::debug!(session_id = %self.session_id, %error, "rejected client frame");
+                tracing::debug!(session_id = %self.scope.session_id, %error, "rejected client frame");
                 self.send_error(socket, error.code(), None, None).await
             }
             Ok(ClientFrame::Ping(data)) => {
@@ -281,19 +294,11 @@ impl Connection {
     }
 
     fn cancel(&mut self, id: &str) {
-        let found = self
-            .entries
-            .iter_mut()
-            .find(|e| e.message_id == id || e.client_message_id.as_deref() == Some(id));
-        match found.and_then(|e| e.stop.take()) {
-            Some(stop) => {
-                tracing::info!(session_id = %self.session_id, message_id = %id, "generation cancelled by the client");
-                let _ = stop.send(ErrorCode::Cancelled);
-            }
+        if self.state.registry.cancel(&self.scope, id) {
+            tracing::info!(session_id = %self.scope.session_id, message_id = %id, "generation cancelled by the client");
+        } else {
             // Already finished (or never existed): cancelling is idempotent.
-            None => {
-                tracing::debug!(session_id = %self.session_id, message_id = %id, "cancel for no running generation")
-            }
+            tracing::debug!(session_id = %self.scope.session_id, message_id = %id, "cancel for no running generation");
         }
     }
 
@@ -301,11 +306,25 @@ impl Connection {
         let started = Instant::now();
         let state = self.state.clone();
         let client_id = request.client_message_id.as_deref();
+        let asked = Asked {
+            message_id: None,
+            client_message_id: client_id,
+            conversation_id: request.conversation_id.as_deref(),
+        };
+        // A message already accepted (an outbox re-sending after a reconnect) does not start
+        // a second generation: it is answered as a resume from 0.
+        if let Some(id) = client_id {
+            let target = ResumeTarget::ClientMessageId(id);
+            match state.registry.decide(&self.scope, target, 0) {
+                Decision::Lost => {}
+                decision => return self.answer_resume(socket, decision, &asked, 0).await,
+            }
+        }
         let refuse = if self.drain_deadline.is_some() {
             Some(ErrorCode::ServerRestarting)
         } else if request.message.chars().count() > state.config.max_message_chars {
             Some(ErrorCode::MessageTooLarge)
-        } else if self.entries.len() >= state.config.max_generations_per_socket {
+        } else if self.watching.len() >= state.config.max_generations_per_socket {
             Some(ErrorCode::RateLimited)
         } else {
             None
@@ -318,8 +337,8 @@ impl Connection {
             .as_deref()
             .map_or_else(|| new_id("conv"), str::to_owned);
         let key = ConversationKey {
-            owner: self.owner,
-            session_id: self.session_id.clone(),
+            owner: self.scope.owner,
+            session_id: self.scope.session_id.clone(),
             conversation_id: conversation_id.clone(),
         };
         let Ok((turn, history)) = state.store.begin(key) else {
@@ -338,55 +357,154 @@ impl Connection {
                 .await;
         };
         let message_id = new_id("msg");
-        tracing::info!(session_id = %self.session_id, %conversation_id, %message_id, history = history.len(), "generation started");
-        let (stop_tx, stop_rx) = oneshot::channel();
-        if self.out_tx.is_none() {
-            let (tx, rx) = mpsc::channel(OUTBOX_FRAMES);
-            self.out_tx = Some(tx);
-            self.out_rx = Some(rx);
-        }
-        let Some(out) = self.out_tx.clone() else {
-            return Flow::Stop;
-        };
-        self.entries.push(Entry {
+        let meta = StreamMeta {
+            scope: self.scope.clone(),
             message_id: message_id.clone(),
-            client_message_id: request.client_message_id.as_deref().map(str::to_owned),
-            stop: Some(stop_tx),
-        });
+            client_message_id: client_id.map(str::to_owned),
+            conversation_id: conversation_id.clone(),
+        };
         let job = Job {
-            message_id,
-            conversation_id,
-            client_message_id: request.client_message_id.map(|id| id.into_owned()),
+            message_id: message_id.clone(),
+            conversation_id: conversation_id.clone(),
+            client_message_id: meta.client_message_id.clone(),
             user: request.message.into_owned(),
             history,
             turn,
             permit,
             started,
         };
-        let generation = generation::run(
-            job,
-            state.provider.clone(),
-            state.metrics.clone(),
-            out,
-            stop_rx,
-        );
-        self.running
-            .get_or_insert_with(FuturesUnordered::new)
-            .push(Box::pin(generation));
+        let history_len = job.history.len();
+        let provider = state.provider.clone();
+        let metrics = state.metrics.clone();
+        let grace = state.registry.grace();
+        let opened = state
+            .registry
+            .start(meta.clone(), move |publisher, control| {
+                generation::run(job, provider, metrics, publisher, control, grace)
+            });
+        if opened.is_err() {
+            // Another socket accepted the same client id a moment ago: resume that one.
+            let target = ResumeTarget::ClientMessageId(client_id.unwrap_or_default());
+            let decision = state.registry.decide(&self.scope, target, 0);
+            let asked = Asked {
+                message_id: None,
+                client_message_id: meta.client_message_id.as_deref(),
+                conversation_id: Some(&conversation_id),
+            };
+            return self.answer_resume(socket, decision, &asked, 0).await;
+        }
+        tracing::info!(session_id = %self.scope.session_id, %conversation_id, %message_id, history = history_len, "generation started");
+        if !self.attach(meta, 0) {
+            return Flow::Stop;
+        }
         Flow::Continue
     }
 
-    /// This relay keeps no frames of finished or orphaned generations yet, so every resume
-    /// is answered `recovered: false`.
+    /// Attaches a watcher of `meta` from `offset`; false when the generation is gone.
+    fn attach(&mut self, meta: StreamMeta, offset: u64) -> bool {
+        let out = match &self.out_tx {
+            Some(out) => out.clone(),
+            None => {
+                let (tx, rx) = mpsc::channel(OUTBOX_FRAMES);
+                self.out_tx = Some(tx.clone());
+                self.out_rx = Some(rx);
+                tx
+            }
+        };
+        let Some(watch) = self.state.registry.watch(&meta, offset, out) else {
+            return false;
+        };
+        if self.grace_over {
+            self.state
+                .registry
+                .stop(&meta.message_id, ErrorCode::ServerRestarting);
+        }
+        let message_id = meta.message_id.clone();
+        self.running
+            .get_or_insert_with(FuturesUnordered::new)
+            .push(Box::pin(async move {
+                watch.await;
+                message_id
+            }));
+        self.watching.push(meta);
+        true
+    }
+
     async fn resume(&mut self, socket: &mut WebSocket, resume: ResumeRequest<'static>) -> Flow {
-        let frame = protocol::encode(&ServerFrame::Resumed {
-            message_id: resume.message_id,
-            client_message_id: resume.client_message_id,
-            conversation_id: resume.conversation_id,
-            offset: resume.offset,
-            recovered: false,
-        });
-        send_text(socket, frame.into()).await
+        // `decode` checked the target already.
+        let Ok(target) = resume.target() else {
+            return self
+                .send_error(socket, ErrorCode::BadFrame, None, None)
+                .await;
+        };
+        let decision = self
+            .state
+            .registry
+            .decide(&self.scope, target, resume.offset);
+        let asked = Asked {
+            message_id: resume.message_id.as_deref(),
+            client_message_id: resume.client_message_id.as_deref(),
+            conversation_id: resume.conversation_id.as_deref(),
+        };
+        self.answer_resume(socket, decision, &asked, resume.offset)
+            .await
+    }
+
+    /// Sends `resumed` (and `stream_expired` when the generation was known but its frames
+    /// are gone), and attaches a watcher when the generation can be continued.
+    async fn answer_resume(
+        &mut self,
+        socket: &mut WebSocket,
+        decision: Decision,
+        asked: &Asked<'_>,
+        offset: u64,
+    ) -> Flow {
+        let (meta, recovered) = match decision {
+            Decision::Lost => (None, false),
+            Decision::Expired(meta) => (Some(meta), false),
+            Decision::Attach(meta) => {
+                // Already watched here: the frames after `offset` are on their way.
+                let recovered = self
+                    .watching
+                    .iter()
+                    .any(|m| m.message_id == meta.message_id)
+                    || self.attach(meta.clone(), offset);
+                (Some(meta), recovered)
+            }
+        };
+        self.state.metrics.resume(recovered);
+        let frame = match &meta {
+            Some(meta) => ServerFrame::Resumed {
+                message_id: Some(meta.message_id.as_str().into()),
+                client_message_id: meta.client_message_id.as_deref().map(Into::into),
+                conversation_id: Some(meta.conversation_id.as_str().into()),
+                offset,
+                recovered,
+            },
+            None => ServerFrame::Resumed {
+                message_id: asked.message_id.map(Into::into),
+                client_message_id: asked.client_message_id.map(Into::into),
+                conversation_id: asked.conversation_id.map(Into::into),
+                offset,
+                recovered,
+            },
+        };
+        tracing::debug!(session_id = %self.scope.session_id, recovered, offset, "resume answered");
+        if let Flow::Stop = send_text(socket, protocol::encode(&frame).into()).await {
+            return Flow::Stop;
+        }
+        match meta {
+            Some(meta) if !recovered => {
+                self.send_error(
+                    socket,
+                    ErrorCode::StreamExpired,
+                    Some(&meta.message_id),
+                    meta.client_message_id.as_deref(),
+                )
+                .await
+            }
+            _ => Flow::Continue,
+        }
     }
 
     async fn send_error(

@@ -1,15 +1,18 @@
 //! One generation: a user message in, a streamed answer (or one error frame) out.
 //!
-//! A generation is a future polled by its connection's task, not a task of its own, so an
-//! idle socket costs nothing here and dropping the future drops the upstream request at once.
-//! Frames go to the connection through a small bounded channel (a slow browser slows the
-//! upstream read rather than growing a buffer). Every generation ends with exactly one of
-//! `stream_complete`, `chat_message` or an `error` carrying its `message_id`.
+//! A generation is a task of its own, owned by the registry (`registry.rs`), not by the
+//! socket that started it: its frames go into the registry's store, from which every socket
+//! watching it reads them, so a dropped socket loses nothing and a resume continues the
+//! reply. The task obeys its [`Control`]: a stop (`cancel`, shutdown) ends it with that
+//! error; nobody watching for the resume grace drops it, and with it the upstream request.
+//! Every generation ends with exactly one of `stream_complete`, `chat_message` or an
+//! `error` carrying its `message_id`, unless it was abandoned (then nobody can resume it).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
+use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::Instant;
 
 use crate::error::ErrorCode;
@@ -17,11 +20,11 @@ use crate::history::{Turn, TurnGuard};
 use crate::metrics::Metrics;
 use crate::protocol::{self, Role, ServerFrame};
 use crate::provider::{Prompt, Provider, Reply};
+use crate::registry::{Control, Publisher, StoredFrame};
 
 /// Sends a generation's tokens to the browser, numbering them and keeping the answer text.
 pub struct Emitter {
-    out: mpsc::Sender<Utf8Bytes>,
-    message_id: String,
+    publisher: Publisher,
     seq: u64,
     reasoning_seq: u64,
     offset: u64,
@@ -31,16 +34,11 @@ pub struct Emitter {
 }
 
 impl Emitter {
-    /// An emitter for `message_id`, whose clock started when the message arrived.
-    pub fn new(
-        out: mpsc::Sender<Utf8Bytes>,
-        message_id: String,
-        started: Instant,
-        metrics: Arc<Metrics>,
-    ) -> Emitter {
+    /// An emitter publishing through `publisher`, whose clock started when the message
+    /// arrived.
+    pub fn new(publisher: Publisher, started: Instant, metrics: Arc<Metrics>) -> Emitter {
         Emitter {
-            out,
-            message_id,
+            publisher,
             seq: 0,
             reasoning_seq: 0,
             offset: 0,
@@ -64,7 +62,7 @@ impl Emitter {
         self.first_token_check();
         let offset = self.next_offset();
         let frame = protocol::encode(&ServerFrame::StreamToken {
-            message_id: self.message_id.as_str().into(),
+            message_id: self.publisher.message_id().into(),
             token: token.into(),
             seq: self.seq,
             offset,
@@ -72,7 +70,7 @@ impl Emitter {
         self.seq += 1;
         self.content.push_str(token);
         self.metrics.token();
-        self.send(frame).await;
+        self.send(offset, false, frame).await;
     }
 
     /// Sends a piece of reasoning as `reasoning_token` (never added to the answer text).
@@ -83,14 +81,14 @@ impl Emitter {
         self.first_token_check();
         let offset = self.next_offset();
         let frame = protocol::encode(&ServerFrame::ReasoningToken {
-            message_id: self.message_id.as_str().into(),
+            message_id: self.publisher.message_id().into(),
             token: token.into(),
             seq: self.reasoning_seq,
             offset,
         });
         self.reasoning_seq += 1;
         self.metrics.reasoning_token();
-        self.send(frame).await;
+        self.send(offset, false, frame).await;
     }
 
     /// The offset of the generation's next frame (they count from 1 across all its frames).
@@ -109,9 +107,14 @@ impl Emitter {
         &self.content
     }
 
-    async fn send(&self, frame: String) {
-        // The receiver lives in the task polling this future, so it outlives it.
-        let _ = self.out.send(Utf8Bytes::from(frame)).await;
+    async fn send(&self, offset: u64, terminal: bool, frame: String) {
+        self.publisher
+            .publish(StoredFrame {
+                offset,
+                terminal,
+                text: Utf8Bytes::from(frame),
+            })
+            .await;
     }
 }
 
@@ -135,14 +138,34 @@ pub struct Job {
     pub started: Instant,
 }
 
-/// Runs one generation to its end (or until `stop` fires) and returns its `message_id`.
+/// How the upstream part of a generation ended.
+enum Outcome {
+    /// The provider finished (or failed).
+    Ended(Result<Reply, ErrorCode>),
+    /// Stopped by its control (`cancel`, shutdown).
+    Stopped(ErrorCode),
+    /// Nobody watched it for the resume grace.
+    Abandoned,
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs one generation to its end (or until its control stops it or nobody watches it for
+/// `grace`), then keeps it (its frames stay in the store) until nobody has watched it for
+/// `grace`.
 pub async fn run(
     job: Job,
     provider: Provider,
     metrics: Arc<Metrics>,
-    out: mpsc::Sender<Utf8Bytes>,
-    stop: oneshot::Receiver<ErrorCode>,
-) -> String {
+    publisher: Publisher,
+    mut control: watch::Receiver<Control>,
+    grace: Duration,
+) {
     let Job {
         message_id,
         conversation_id,
@@ -153,23 +176,40 @@ pub async fn run(
         permit,
         started,
     } = job;
-    let _active = metrics.stream();
-    let mut emitter = Emitter::new(
-        out.clone(),
-        message_id.clone(),
-        started,
-        Arc::clone(&metrics),
-    );
+    let active = metrics.stream();
+    let mut emitter = Emitter::new(publisher, started, Arc::clone(&metrics));
     let prompt = Prompt { history, user };
-    let outcome = tokio::select! {
-        result = provider.generate(&prompt, &mut emitter) => result.map_err(|e| {
-            tracing::warn!(message_id = %message_id, code = %e.code(), error = %e, "generation failed");
-            e.code()
-        }),
-        reason = stop => Err(reason.unwrap_or(ErrorCode::Cancelled)),
+    let outcome = {
+        let generate = provider.generate(&prompt, &mut emitter);
+        tokio::pin!(generate);
+        loop {
+            let now = *control.borrow_and_update();
+            if let Some(reason) = now.stop {
+                break Outcome::Stopped(reason);
+            }
+            tokio::select! {
+                result = &mut generate => break Outcome::Ended(result.map_err(|e| {
+                    tracing::warn!(message_id = %message_id, code = %e.code(), error = %e, "generation failed");
+                    e.code()
+                })),
+                changed = control.changed() => if changed.is_err() {
+                    break Outcome::Stopped(ErrorCode::Cancelled);
+                },
+                () = sleep_until(now.abandon_at(grace)) => break Outcome::Abandoned,
+            }
+        }
     };
-    // The upstream request is gone by now: release the slot before talking to the browser.
+    // The upstream request is gone by now: release the slot before anything else.
     drop(permit);
+    let outcome = match outcome {
+        Outcome::Ended(result) => result,
+        Outcome::Stopped(reason) => Err(reason),
+        Outcome::Abandoned => {
+            tracing::info!(message_id = %message_id, ?grace, "nobody resumed the generation within the grace; upstream request dropped");
+            metrics.grace_expired();
+            return;
+        }
+    };
     let offset = emitter.next_offset();
     let frame = match &outcome {
         Ok(Reply::Streamed {
@@ -209,6 +249,14 @@ pub async fn run(
         Ok(Reply::Whole { content }) => turn.commit(prompt.user, content),
         Err(_) => drop(turn),
     }
-    let _ = out.send(Utf8Bytes::from(frame)).await;
-    message_id
+    emitter.send(offset, true, frame).await;
+    drop(active);
+    // Keep the frames for a resume until nobody has watched for the grace.
+    loop {
+        let abandon_at = control.borrow_and_update().abandon_at(grace);
+        tokio::select! {
+            () = sleep_until(abandon_at) => return,
+            changed = control.changed() => if changed.is_err() { return },
+        }
+    }
 }

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod protocol;
 pub mod provider;
 pub mod redact;
+pub mod registry;
 pub mod state;
 pub mod web;
 pub mod ws;
@@ -102,6 +103,9 @@ where
     {
         tracing::warn!("some sockets did not close in time");
     }
+    // Replies whose sockets dropped cannot be resumed from a stopped relay: end them now
+    // rather than at the end of their resume grace.
+    state.registry.stop_all(error::ErrorCode::ServerRestarting);
     tracing::info!("chatwire relay stopped");
     Ok(())
 }

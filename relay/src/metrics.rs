@@ -23,6 +23,9 @@ pub struct Metrics {
     tokens_relayed: AtomicU64,
     reasoning_tokens_relayed: AtomicU64,
     upstream_retries: AtomicU64,
+    resumes_recovered: AtomicU64,
+    resumes_lost: AtomicU64,
+    grace_expired: AtomicU64,
     errors: [AtomicU64; ErrorCode::ALL.len()],
     ttft_buckets: [AtomicU64; TTFT_BUCKETS.len()],
     ttft_count: AtomicU64,
@@ -90,6 +93,21 @@ impl Metrics {
     /// One upstream retry.
     pub fn retry(&self) {
         self.upstream_retries.fetch_add(1, Relaxed);
+    }
+
+    /// One `resume` answered (also a repeated `chat_message` answered as one).
+    pub fn resume(&self, recovered: bool) {
+        let counter = if recovered {
+            &self.resumes_recovered
+        } else {
+            &self.resumes_lost
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// One generation dropped because nobody resumed it within the resume grace.
+    pub fn grace_expired(&self) {
+        self.grace_expired.fetch_add(1, Relaxed);
     }
 
     /// One error frame sent with `code`.
@@ -161,6 +179,18 @@ impl Metrics {
             "Upstream requests retried before the first token.",
             self.upstream_retries.load(Relaxed),
         );
+        series(
+            "chatwire_grace_expired_total",
+            "counter",
+            "Generations dropped because nobody resumed them within RELAY_RESUME_GRACE_MS.",
+            self.grace_expired.load(Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP chatwire_resumes_total Resumes answered, by whether the stream was recovered.\n# TYPE chatwire_resumes_total counter\nchatwire_resumes_total{{recovered=\"true\"}} {}\nchatwire_resumes_total{{recovered=\"false\"}} {}",
+            self.resumes_recovered.load(Relaxed),
+            self.resumes_lost.load(Relaxed)
+        );
         let _ = writeln!(out, "# HELP chatwire_errors_total Error frames sent, by code.\n# TYPE chatwire_errors_total counter");
         for code in ErrorCode::ALL {
             let _ = writeln!(
@@ -200,6 +230,10 @@ mod tests {
     fn render_counts_errors_and_histogram_buckets() {
         let m = Arc::new(Metrics::default());
         m.error(ErrorCode::Busy);
+        m.resume(true);
+        m.resume(false);
+        m.resume(false);
+        m.grace_expired();
         m.first_token(Duration::from_millis(200));
         {
             let _c = m.connection();
@@ -210,6 +244,9 @@ mod tests {
             text.contains("chatwire_errors_total{code=\"busy\"} 1"),
             "{text}"
         );
+        assert!(text.contains("chatwire_resumes_total{recovered=\"true\"} 1"));
+        assert!(text.contains("chatwire_resumes_total{recovered=\"false\"} 2"));
+        assert!(text.contains("chatwire_grace_expired_total 1"));
         assert!(text.contains("chatwire_time_to_first_token_seconds_bucket{le=\"0.1\"} 0"));
         assert!(text.contains("chatwire_time_to_first_token_seconds_bucket{le=\"0.25\"} 1"));
         assert!(text.contains("chatwire_time_to_first_token_seconds_count 1"));

@@ -12,6 +12,7 @@ use crate::history::ConversationStore;
 use crate::metrics::Metrics;
 use crate::provider::Provider;
 use crate::redact::Redactor;
+use crate::registry::Registry;
 
 /// Cheap to clone; derefs to [`Shared`].
 #[derive(Clone)]
@@ -27,6 +28,8 @@ pub struct Shared {
     pub provider: Provider,
     /// Conversation memory (and the one-generation-per-conversation rule).
     pub store: ConversationStore,
+    /// Every running generation and the frames kept for resumes.
+    pub registry: Registry,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// The global cap on concurrent upstream requests (`RELAY_MAX_UPSTREAM`).
@@ -64,6 +67,7 @@ impl AppState {
         AppState {
             inner: Arc::new(Shared {
                 store: ConversationStore::new(config.history),
+                registry: Registry::in_memory(config.resume),
                 upstream_slots: Arc::new(Semaphore::new(config.max_upstream)),
                 provider,
                 metrics,

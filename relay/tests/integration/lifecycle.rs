@@ -1,4 +1,5 @@
-//! Lifetimes: client close and `cancel` drop the upstream request at once; one generation
+//! Lifetimes: a close with 1000 (or no code) and `cancel` drop the upstream request at once,
+//! a dropped socket only after the resume grace; one generation
 //! per conversation (`busy`); the global upstream cap; graceful shutdown with 1012.
 
 use std::time::{Duration, Instant};
@@ -49,15 +50,27 @@ async fn client_close_aborts_the_upstream_request() {
 }
 
 #[tokio::test]
-async fn abrupt_client_disconnect_also_aborts_the_upstream_request() {
+async fn an_abrupt_disconnect_keeps_the_reply_for_the_resume_grace_then_aborts_it() {
     let up = Upstream::start().await;
     up.push(slow_stream());
-    let relay = Relay::start(upstream_config(&up.base_url)).await;
+    let mut config = upstream_config(&up.base_url);
+    config.resume.grace = Duration::from_millis(600);
+    let relay = Relay::start(config).await;
     let mut client = relay.connect("session_drop").await;
     client.chat("hi", "conv_c", "c-1").await;
     assert_eq!(client.next_json().await["type"], "stream_token");
-    drop(client); // TCP closed without a close frame
-    assert!(up.wait_disconnects(1, Duration::from_secs(2)).await);
+    let dropped_at = Instant::now();
+    drop(client); // TCP closed without a close frame: not a cancel
+    assert!(
+        !up.wait_disconnects(1, Duration::from_millis(300)).await,
+        "a dropped socket aborted the reply at once"
+    );
+    assert!(up.wait_disconnects(1, Duration::from_secs(3)).await);
+    assert!(
+        dropped_at.elapsed() >= Duration::from_millis(600),
+        "aborted after {:?}",
+        dropped_at.elapsed()
+    );
 }
 
 #[tokio::test]

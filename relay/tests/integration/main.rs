@@ -12,4 +12,5 @@ mod lifecycle;
 mod logs;
 mod memory;
 mod protocol;
+mod resume;
 mod streaming;

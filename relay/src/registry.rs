@@ -1,0 +1,240 @@
+//! The generation registry: owns every running generation (not the socket that started it),
+//! keeps its frames for resumes, and lets sockets watch it.
+//!
+//! A generation is a task of its own. It writes its frames through a [`Publisher`] into the
+//! [`StreamStore`] (the frames, the ids it is found by), and obeys a [`Control`] (stop, and
+//! since when nobody watches). Sockets attach with [`Registry::watch`]: a future that
+//! forwards the frames after an offset, then the live ones, to the socket. When the last
+//! watcher leaves, the generation keeps running and buffering for the resume grace; after it
+//! the upstream request is dropped. A finished generation's frames stay for the same grace
+//! after its last watcher left, then only its ids are remembered (`stream_expired`).
+//!
+//! Handlers see this registry and the [`StreamStore`] trait, never the backend: today
+//! [`MemoryStore`]; a shared store for several relay instances plugs in the same way.
+
+pub mod buffer;
+pub mod local;
+pub mod memory;
+pub mod resume;
+pub mod store;
+pub mod watch;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use futures_util::future::BoxFuture;
+use tokio::sync::{mpsc, watch as tokio_watch};
+
+pub use buffer::{BufferBounds, StoredFrame};
+pub use local::{Control, Local};
+pub use memory::MemoryStore;
+pub use resume::Decision;
+pub use store::{ClientIdTaken, Lookup, Scope, StreamMeta, StreamStore};
+pub use watch::WatchEnd;
+
+use crate::error::ErrorCode;
+use crate::protocol::ResumeTarget;
+
+/// Resume settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumeConfig {
+    /// How long a generation nobody watches keeps running (and a finished one keeps its
+    /// frames) before it is dropped (`RELAY_RESUME_GRACE_MS`).
+    pub grace: Duration,
+    /// Bounds of each generation's frame buffer.
+    pub bounds: BufferBounds,
+}
+
+impl Default for ResumeConfig {
+    fn default() -> Self {
+        ResumeConfig {
+            grace: Duration::from_secs(30),
+            bounds: BufferBounds::default(),
+        }
+    }
+}
+
+/// Cheap to clone; shared by every socket.
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn StreamStore>,
+    running: Mutex<HashMap<String, Arc<Local>>>,
+    grace: Duration,
+}
+
+impl Registry {
+    /// A registry over `store`.
+    pub fn new(store: Arc<dyn StreamStore>, grace: Duration) -> Registry {
+        Registry {
+            inner: Arc::new(Inner {
+                store,
+                running: Mutex::default(),
+                grace,
+            }),
+        }
+    }
+
+    /// A registry over a fresh [`MemoryStore`].
+    pub fn in_memory(config: ResumeConfig) -> Registry {
+        Registry::new(
+            Arc::new(MemoryStore::new(config.bounds, memory::DEFAULT_MAX_EXPIRED)),
+            config.grace,
+        )
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Local>>> {
+        self.inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn local(&self, message_id: &str) -> Option<Arc<Local>> {
+        self.running().get(message_id).cloned()
+    }
+
+    /// The resume grace.
+    pub fn grace(&self) -> Duration {
+        self.inner.grace
+    }
+
+    /// What a resume of `target` from `offset` gets, for a socket of `scope`.
+    pub fn decide(&self, scope: &Scope, target: ResumeTarget<'_>, offset: u64) -> Decision {
+        resume::decide(target, self.inner.store.find(scope, target), offset)
+    }
+
+    /// Registers a generation and spawns its task, built by `task` from the publisher its
+    /// frames go through and the control it obeys. Refused when the client id is taken.
+    /// When the task returns, the generation's frames are dropped (its ids are remembered).
+    pub fn start<F, Fut>(&self, meta: StreamMeta, task: F) -> Result<(), ClientIdTaken>
+    where
+        F: FnOnce(Publisher, tokio_watch::Receiver<Control>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let message_id = meta.message_id.clone();
+        self.inner.store.open(meta)?;
+        let (local, control) = Local::new();
+        let local = Arc::new(local);
+        self.running()
+            .insert(message_id.clone(), Arc::clone(&local));
+        let publisher = Publisher {
+            store: Arc::clone(&self.inner.store),
+            local,
+            message_id: message_id.clone(),
+        };
+        let generation = task(publisher, control);
+        let registry = self.clone();
+        tokio::spawn(async move {
+            generation.await;
+            registry.inner.store.expire(&message_id);
+            registry.running().remove(&message_id);
+        });
+        Ok(())
+    }
+
+    /// Attaches a watcher that has applied `offset`: a future forwarding the frames after
+    /// it, then the live ones, into `out`, until the terminal frame. `None` when the
+    /// generation is no longer kept.
+    pub fn watch(
+        &self,
+        meta: &StreamMeta,
+        offset: u64,
+        out: mpsc::Sender<Utf8Bytes>,
+    ) -> Option<BoxFuture<'static, WatchEnd>> {
+        let local = self.local(&meta.message_id)?;
+        let guard = watch::WatchGuard::attach(local, offset);
+        Some(Box::pin(watch::forward(
+            Arc::clone(&self.inner.store),
+            guard,
+            meta.message_id.clone(),
+            meta.client_message_id.clone(),
+            offset,
+            out,
+        )))
+    }
+
+    /// Tells a running generation to end with `reason` (no-op if it already ended).
+    pub fn stop(&self, message_id: &str, reason: ErrorCode) {
+        if let Some(local) = self.local(message_id) {
+            local.stop(reason);
+        }
+    }
+
+    /// A watcher says "I am gone" (close 1000): the generation stops at once unless another
+    /// socket watches it too.
+    pub fn release(&self, message_id: &str) {
+        if let Some(local) = self.local(message_id) {
+            if local.watchers() <= 1 {
+                local.stop(ErrorCode::Cancelled);
+            }
+        }
+    }
+
+    /// Cancels the generation `id` names (its `message_id` or `client_message_id`) in
+    /// `scope`. Returns whether a kept generation was found.
+    pub fn cancel(&self, scope: &Scope, id: &str) -> bool {
+        let found = [
+            ResumeTarget::MessageId(id),
+            ResumeTarget::ClientMessageId(id),
+        ]
+        .into_iter()
+        .find_map(|target| match self.inner.store.find(scope, target) {
+            Lookup::Live { meta, .. } => Some(meta.message_id),
+            _ => None,
+        });
+        match found {
+            Some(message_id) => {
+                self.stop(&message_id, ErrorCode::Cancelled);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops every running generation (the relay is stopping).
+    pub fn stop_all(&self, reason: ErrorCode) {
+        let all: Vec<_> = self.running().values().cloned().collect();
+        for local in all {
+            local.stop(reason);
+        }
+    }
+
+    /// Generations this process runs or keeps frames of.
+    pub fn kept(&self) -> usize {
+        self.running().len()
+    }
+}
+
+/// Where a generation writes its frames.
+pub struct Publisher {
+    store: Arc<dyn StreamStore>,
+    local: Arc<Local>,
+    message_id: String,
+}
+
+impl Publisher {
+    /// Appends a frame. A non-terminal frame first waits while a watcher is half a buffer
+    /// behind: a slow browser slows the upstream read instead of losing frames.
+    pub async fn publish(&self, frame: StoredFrame) {
+        if !frame.terminal {
+            let store = &self.store;
+            let id = self.message_id.as_str();
+            self.local
+                .room(store.bounds(), |offset| store.backlog(id, offset))
+                .await;
+        }
+        self.store.append(&self.message_id, frame);
+    }
+
+    /// The generation's id.
+    pub fn message_id(&self) -> &str {
+        &self.message_id
+    }
+}
