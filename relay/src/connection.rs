@@ -462,6 +462,7 @@ impl Connection {
         let (meta, recovered) = match decision {
             Decision::Lost => (None, false),
             Decision::Expired(meta) => (Some(meta), false),
+            Decision::UpToDate(meta) => (Some(meta), true),
             Decision::Attach(meta) => {
                 // Already watched here: the frames after `offset` are on their way.
                 let recovered = self

@@ -9,6 +9,9 @@ use crate::protocol::ResumeTarget;
 pub enum Decision {
     /// `resumed {recovered: true}`, then every frame after the offset and the live ones.
     Attach(StreamMeta),
+    /// `resumed {recovered: true}` and nothing more: the client already applied the
+    /// terminal frame.
+    UpToDate(StreamMeta),
     /// `resumed {recovered: false}`: nothing (of this owner and session) to resume.
     Lost,
     /// `resumed {recovered: false}` and `error` `stream_expired`: the generation was known
@@ -18,7 +21,8 @@ pub enum Decision {
 
 /// Decides a resume of `target` from `offset` (the last offset the client applied).
 ///
-/// - By id: the generation if the frames after `offset` are kept (running or finished);
+/// - By id: the generation if the frames after `offset` are kept (running or finished;
+///   nothing to send when `offset` is already its terminal frame's);
 ///   `Expired` if it is known but they are not; `Lost` if it is unknown.
 /// - By conversation: only a generation still running is attached to (a finished one was
 ///   either seen by the client or belongs to another page); otherwise `Lost`.
@@ -29,6 +33,12 @@ pub fn decide(target: ResumeTarget<'_>, lookup: Lookup, offset: u64) -> Decision
         Lookup::Expired(_) if by_conversation => Decision::Lost,
         Lookup::Expired(meta) => Decision::Expired(meta),
         Lookup::Live { finished: true, .. } if by_conversation => Decision::Lost,
+        Lookup::Live {
+            meta,
+            last_offset,
+            finished: true,
+            ..
+        } if offset >= last_offset => Decision::UpToDate(meta),
         Lookup::Live {
             meta, first_kept, ..
         } => {
@@ -84,7 +94,20 @@ mod tests {
                 Decision::Attach(meta())
             );
             assert_eq!(
+                decide(target, live(1, 5, true), 4),
+                Decision::Attach(meta())
+            );
+            assert_eq!(
                 decide(target, live(1, 5, true), 5),
+                Decision::UpToDate(meta())
+            );
+            assert_eq!(
+                decide(target, live(5, 5, true), 7),
+                Decision::UpToDate(meta())
+            );
+            // Running: frames beyond the offset are still to come.
+            assert_eq!(
+                decide(target, live(1, 5, false), 7),
                 Decision::Attach(meta())
             );
             // Finished and buffered: the rest and the terminal frame.
