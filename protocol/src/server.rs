@@ -100,7 +100,8 @@ pub enum ServerFrame<'a, J> {
     /// The answer to a `resume`. With `recovered: true`, every frame after `offset` follows,
     /// then the live ones, ending with exactly one terminal frame.
     Resumed {
-        /// The relay's id of the generation (absent when nothing was found by a conversation).
+        /// The relay's id of the generation; when nothing was found, the id the client sent
+        /// (absent if it sent none).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message_id: Option<Cow<'a, str>>,
         /// The client's id of the message that started it, if it sent one.
