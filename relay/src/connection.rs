@@ -26,7 +26,7 @@ use crate::ids::new_id;
 use crate::protocol::{
     self, close, ChatRequest, ClientFrame, ResumeRequest, ResumeTarget, ServerFrame,
 };
-use crate::registry::{Decision, Scope, StreamMeta};
+use crate::registry::{Decision, Scope, StreamMeta, WatchEnd};
 use crate::state::AppState;
 
 /// Frames buffered between a socket's generations and its writer.
@@ -377,12 +377,13 @@ impl Connection {
         let provider = state.provider.clone();
         let metrics = state.metrics.clone();
         let grace = state.registry.grace();
+        let out = self.outbox();
         let opened = state
             .registry
-            .start(meta.clone(), move |publisher, control| {
+            .start(meta.clone(), out, move |publisher, control| {
                 generation::run(job, provider, metrics, publisher, control, grace)
             });
-        if opened.is_err() {
+        let Ok(watcher) = opened else {
             // Another socket accepted the same client id a moment ago: resume that one.
             let target = ResumeTarget::ClientMessageId(client_id.unwrap_or_default());
             let decision = state.registry.decide(&self.scope, target, 0);
@@ -392,17 +393,15 @@ impl Connection {
                 conversation_id: Some(&conversation_id),
             };
             return self.answer_resume(socket, decision, &asked, 0).await;
-        }
+        };
         tracing::info!(session_id = %self.scope.session_id, %conversation_id, %message_id, history = history_len, "generation started");
-        if !self.attach(meta, 0) {
-            return Flow::Stop;
-        }
+        self.keep_watching(meta, watcher);
         Flow::Continue
     }
 
-    /// Attaches a watcher of `meta` from `offset`; false when the generation is gone.
-    fn attach(&mut self, meta: StreamMeta, offset: u64) -> bool {
-        let out = match &self.out_tx {
+    /// The sender of the socket's outbox, created on first use.
+    fn outbox(&mut self) -> mpsc::Sender<Utf8Bytes> {
+        match &self.out_tx {
             Some(out) => out.clone(),
             None => {
                 let (tx, rx) = mpsc::channel(OUTBOX_FRAMES);
@@ -410,10 +409,21 @@ impl Connection {
                 self.out_rx = Some(rx);
                 tx
             }
-        };
+        }
+    }
+
+    /// Attaches a watcher of `meta` from `offset`; false when the generation is gone.
+    fn attach(&mut self, meta: StreamMeta, offset: u64) -> bool {
+        let out = self.outbox();
         let Some(watch) = self.state.registry.watch(&meta, offset, out) else {
             return false;
         };
+        self.keep_watching(meta, watch);
+        true
+    }
+
+    /// Polls `watch` in this task until it ends.
+    fn keep_watching(&mut self, meta: StreamMeta, watch: BoxFuture<'static, WatchEnd>) {
         if self.grace_over {
             self.state
                 .registry
@@ -427,7 +437,6 @@ impl Connection {
                 message_id
             }));
         self.watching.push(meta);
-        true
     }
 
     async fn resume(&mut self, socket: &mut WebSocket, resume: ResumeRequest<'static>) -> Flow {

@@ -111,19 +111,27 @@ impl Registry {
     }
 
     /// Registers a generation and spawns its task, built by `task` from the publisher its
-    /// frames go through and the control it obeys. Refused when the client id is taken.
-    /// When the task returns, the generation's frames are dropped (its ids are remembered).
-    pub fn start<F, Fut>(&self, meta: StreamMeta, task: F) -> Result<(), ClientIdTaken>
+    /// frames go through and the control it obeys; returns the starting socket's watcher
+    /// (attached before the task runs, so even a zero grace cannot abandon it unseen).
+    /// Refused when the client id is taken. When the task returns, the generation's frames
+    /// are dropped (its ids are remembered).
+    pub fn start<F, Fut>(
+        &self,
+        meta: StreamMeta,
+        out: mpsc::Sender<Utf8Bytes>,
+        task: F,
+    ) -> Result<BoxFuture<'static, WatchEnd>, ClientIdTaken>
     where
         F: FnOnce(Publisher, tokio_watch::Receiver<Control>) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
         let message_id = meta.message_id.clone();
-        self.inner.store.open(meta)?;
+        self.inner.store.open(meta.clone())?;
         let (local, control) = Local::new();
         let local = Arc::new(local);
         self.running()
             .insert(message_id.clone(), Arc::clone(&local));
+        let watcher = self.watch_local(Arc::clone(&local), &meta, 0, out);
         let publisher = Publisher {
             store: Arc::clone(&self.inner.store),
             local,
@@ -136,7 +144,7 @@ impl Registry {
             registry.inner.store.expire(&message_id);
             registry.running().remove(&message_id);
         });
-        Ok(())
+        Ok(watcher)
     }
 
     /// Attaches a watcher that has applied `offset`: a future forwarding the frames after
@@ -149,15 +157,25 @@ impl Registry {
         out: mpsc::Sender<Utf8Bytes>,
     ) -> Option<BoxFuture<'static, WatchEnd>> {
         let local = self.local(&meta.message_id)?;
+        Some(self.watch_local(local, meta, offset, out))
+    }
+
+    fn watch_local(
+        &self,
+        local: Arc<Local>,
+        meta: &StreamMeta,
+        offset: u64,
+        out: mpsc::Sender<Utf8Bytes>,
+    ) -> BoxFuture<'static, WatchEnd> {
         let guard = watch::WatchGuard::attach(local, offset);
-        Some(Box::pin(watch::forward(
+        Box::pin(watch::forward(
             Arc::clone(&self.inner.store),
             guard,
             meta.message_id.clone(),
             meta.client_message_id.clone(),
             offset,
             out,
-        )))
+        ))
     }
 
     /// Tells a running generation to end with `reason` (no-op if it already ended).

@@ -164,6 +164,7 @@ impl StreamStore for MemoryStore {
             .and_then(|s| s.frames.as_ref())
         {
             Some((buffer, _)) => match buffer.after(offset, max) {
+                Ok(frames) if frames.is_empty() && buffer.finished() => Read::Done,
                 Ok(frames) => Read::Frames(frames),
                 Err(_) => Read::Evicted,
             },
@@ -290,6 +291,8 @@ mod tests {
         };
         assert_eq!(frames.len(), 2);
         assert!(frames[1].terminal);
+        assert_eq!(store.read_after("m", 2, 10), Read::Done);
+        assert_eq!(store.read_after("m", 7, 10), Read::Done);
         store.expire("m");
         assert_eq!(store.read_after("m", 0, 10), Read::Gone);
         assert!(wake.has_changed().is_err(), "expiry closes the wake-up");

@@ -62,6 +62,8 @@ pub enum Lookup {
 pub enum Read {
     /// The next frames after the offset, oldest first (empty: none yet).
     Frames(Vec<StoredFrame>),
+    /// Nothing after the offset, and nothing will come: the generation has finished.
+    Done,
     /// The frame right after the offset was dropped by the buffer's bounds.
     Evicted,
     /// The generation's frames are no longer kept at all.

@@ -70,6 +70,8 @@ pub(super) async fn forward(
         wake.borrow_and_update();
         let frames = match store.read_after(&message_id, offset, READ_BATCH) {
             Read::Frames(frames) => frames,
+            // The client is past the terminal frame already.
+            Read::Done => return WatchEnd::Finished,
             Read::Evicted | Read::Gone => {
                 return expired(&out, &message_id, client_message_id.as_deref()).await
             }

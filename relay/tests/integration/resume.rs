@@ -528,3 +528,26 @@ async fn chaos_fifty_answers_cut_at_random_points_lose_and_repeat_nothing() {
     assert_eq!(complete, ANSWERS);
     assert_eq!((lost, repeated), (0, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_zero_grace_a_watched_reply_completes_and_a_dropped_one_stops_at_once() {
+    let up = Upstream::start().await;
+    let mut config = upstream_config(&up.base_url);
+    config.resume.grace = Duration::ZERO;
+    let relay = Relay::start(config).await;
+    let mut client = relay.connect("session_zero").await;
+    for i in 0..20 {
+        up.push(answer(&["quick", " reply"]));
+        client
+            .chat("hi", &format!("conv_{i}"), &format!("c-{i}"))
+            .await;
+        let frames = client.reply().await;
+        assert_eq!(check_whole(&[], &frames)["data"]["content"], "quick reply");
+    }
+    let (reply, _) = paced(200, 10);
+    up.push(reply);
+    client.chat("hi", "conv_slow", "c-slow").await;
+    assert_eq!(client.next_json().await["type"], "stream_token");
+    drop(client);
+    assert!(up.wait_disconnects(1, Duration::from_millis(500)).await);
+}
