@@ -3,18 +3,9 @@
 // with tsc against pkg/chatwire.d.ts so the hook ships with real types).
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { minifyNames } from "./minify-names.mjs";
 
 const pkgDir = new URL("../pkg/", import.meta.url);
 
-// wasm-bindgen's hashed import names cost ~2 KB gzip; shorten them (see minify-names.mjs).
-{
-  const wasmPath = new URL("chatwire_bg.wasm", pkgDir);
-  const jsPath = new URL("chatwire.js", pkgDir);
-  const minified = minifyNames(readFileSync(wasmPath), readFileSync(jsPath, "utf8"));
-  writeFileSync(wasmPath, minified.wasm);
-  writeFileSync(jsPath, minified.js);
-}
 const manifestPath = new URL("package.json", pkgDir);
 const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
 

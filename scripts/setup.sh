@@ -15,14 +15,11 @@ as_root() {
 # The wasm-bindgen CLI must be exactly the version the crate pins.
 wasm_bindgen_version=$(grep -oP '^wasm-bindgen = .*"=\K[0-9.]+' Cargo.toml)
 
+# rust-toolchain.toml pins the stable toolchain with the wasm32 target, clippy and rustfmt;
+# rustup installs what is missing of it on first use.
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   step "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
-fi
-# scripts/build-pkg.sh rebuilds core and alloc for the size-tuned package (build-std).
-if ! rustup component list --installed | grep -qx rust-src; then
-  step "rustup component add rust-src"
-  rustup component add rust-src
 fi
 if ! wasm-bindgen --version 2>/dev/null | grep -qF " $wasm_bindgen_version"; then
   step "cargo install wasm-bindgen-cli $wasm_bindgen_version"

@@ -5,42 +5,26 @@
 //! ping/pong, queues frames while offline and dispatches server frames by `type` to JS
 //! callbacks.
 //!
-//! The decisions (backoff, lifecycle, heartbeat, outbox, stream accumulation, options,
-//! frame kinds, ids) are plain Rust in their own modules and are tested natively with
-//! `cargo test`; `manager`, `incoming`, `socket`, `page_life`, `timer`, `callbacks`, `url`
-//! and `js` are the thin browser adapter, tested in browsers (`tests/web.rs`).
+//! - [`core`]: the decisions (backoff, lifecycle, heartbeat, outbox, stream accumulation,
+//!   options, endpoint, frame kinds, ids), plain Rust tested natively with `cargo test`.
+//! - [`browser`]: the thin adapter on web-sys, js-sys and gloo, tested in browsers
+//!   (`tests/web.rs`).
+//!
+//! The npm package is built without the default `std` feature: std's panic machinery would
+//! link core's formatting code, most of it unreachable (README "Size" has the figure).
+//! Native and browser tests build the same code with std.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
-pub mod accumulator;
-pub mod backoff;
-mod callbacks;
-pub mod error;
-pub mod frame;
-pub mod heartbeat;
-pub mod ids;
-mod incoming;
-mod js;
-mod live;
-mod manager;
-pub mod options;
-pub mod outbox;
-mod page_life;
-mod socket;
-pub mod state;
-mod timer;
-mod typescript;
-pub mod url;
+pub mod browser;
+pub mod core;
 
-#[cfg(feature = "live-counts")]
-#[doc(hidden)]
-pub use live::{live_listeners, live_sockets};
-pub use manager::ChatWebSocketManager;
+pub use browser::ChatWebSocketManager;
 
-/// The browser package is built without std (`--no-default-features`): std's panic and
-/// formatting machinery was most of the wasm. A panic here is a bug; it traps.
+/// The package's runtime without std: a panic is a bug, and traps; memory comes from a small
+/// free-list allocator (a chat client allocates little; README "Size" gives its saving).
 #[cfg(all(not(feature = "std"), target_arch = "wasm32"))]
 mod no_std_runtime {
     #[panic_handler]

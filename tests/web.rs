@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use chatwire::{live_listeners, live_sockets, ChatWebSocketManager};
+use chatwire::ChatWebSocketManager;
 use js_sys::{Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -25,6 +25,56 @@ const REFUSING_SERVER: &str = match option_env!("CHATWIRE_TEST_WS_REFUSING") {
     Some(url) => url,
     None => "ws://127.0.0.1:18766",
 };
+
+// Counts, from outside the package, what managers leave behind: event listeners still
+// registered, sockets not closed, timers neither fired nor cleared. Installed by the
+// resource test before it makes its managers; only what is registered after counts.
+#[wasm_bindgen(inline_js = r#"
+export function install_leak_probe() {
+  if (globalThis.__chatwireLeaks) return;
+  const state = { listeners: 0, sockets: 0, timers: new Set(), registered: new WeakMap() };
+  const add = EventTarget.prototype.addEventListener;
+  const remove = EventTarget.prototype.removeEventListener;
+  EventTarget.prototype.addEventListener = function (type, listener, options) {
+    let byType = state.registered.get(this);
+    if (!byType) state.registered.set(this, (byType = new Map()));
+    if (!byType.has(type)) byType.set(type, new Set());
+    const set = byType.get(type);
+    if (!set.has(listener)) { set.add(listener); state.listeners++; }
+    return add.call(this, type, listener, options);
+  };
+  EventTarget.prototype.removeEventListener = function (type, listener, options) {
+    if (state.registered.get(this)?.get(type)?.delete(listener)) state.listeners--;
+    return remove.call(this, type, listener, options);
+  };
+  const NativeWebSocket = globalThis.WebSocket;
+  globalThis.WebSocket = class extends NativeWebSocket {
+    constructor(...args) { super(...args); state.sockets++; this.__counted = true; }
+    close(...args) {
+      if (this.__counted) { this.__counted = false; state.sockets--; }
+      return super.close(...args);
+    }
+  };
+  const set = globalThis.setTimeout;
+  const clear = globalThis.clearTimeout;
+  globalThis.setTimeout = (callback, ms, ...args) => {
+    const id = set((...a) => { state.timers.delete(id); callback(...a); }, ms, ...args);
+    state.timers.add(id);
+    return id;
+  };
+  globalThis.clearTimeout = (id) => { state.timers.delete(id); clear(id); };
+  globalThis.__chatwireLeaks = state;
+}
+export function live_listeners() { return globalThis.__chatwireLeaks.listeners; }
+export function live_sockets() { return globalThis.__chatwireLeaks.sockets; }
+export function pending_timers() { return globalThis.__chatwireLeaks.timers.size; }
+"#)]
+extern "C" {
+    fn install_leak_probe();
+    fn live_listeners() -> u32;
+    fn live_sockets() -> u32;
+    fn pending_timers() -> u32;
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -149,11 +199,11 @@ impl Probe {
     }
 
     fn state(&self) -> String {
-        self.manager.state().as_string().unwrap()
+        self.manager.state()
     }
 
     async fn connect(&self) -> Result<JsValue, JsValue> {
-        JsFuture::from(Promise::from(self.manager.connect())).await
+        JsFuture::from(self.manager.connect()).await
     }
 }
 
@@ -237,9 +287,7 @@ async fn invalid_url_rejects_connect_with_a_clear_code() {
 }
 
 fn endpoint(base: &str, session: &str, token: &str) -> Option<String> {
-    chatwire::url::chat_url(&base.into(), &session.into(), &token.into())
-        .ok()
-        .map(|url| url.as_string().unwrap())
+    chatwire::browser::endpoint::chat_url(Some(base), session, token).ok()
 }
 
 #[wasm_bindgen_test]
@@ -299,9 +347,10 @@ fn endpoint_urls_follow_the_django_channels_path() {
         assert_eq!(endpoint(bad, "s", "t"), None, "{bad:?} must be refused");
     }
     assert_eq!(endpoint("ws://h", "", "t"), None, "empty session refused");
-    let lone_surrogate = js_sys::JsString::from_char_code1(0xd800);
-    let refused = chatwire::url::chat_url(&"ws://h".into(), &"s".into(), &lone_surrogate);
-    assert!(refused.is_err(), "a lone surrogate cannot be URI-encoded");
+    // A lone surrogate cannot be URI-encoded without changing it, so it is refused.
+    let lone_surrogate: JsValue = js_sys::JsString::from_char_code1(0xd800).into();
+    let refused = ChatWebSocketManager::new("s".into(), lone_surrogate, None);
+    assert!(refused.err().unwrap().is_instance_of::<js_sys::TypeError>());
 }
 
 #[wasm_bindgen_test]
@@ -430,7 +479,6 @@ async fn reconnects_after_an_unexpected_close_and_resets_attempts() {
     let delay = p
         .manager
         .reconnect_delay_ms()
-        .as_f64()
         .expect("countdown while reconnecting");
     assert!(
         (0.0..=20.0).contains(&delay),
@@ -442,11 +490,11 @@ async fn reconnects_after_an_unexpected_close_and_resets_attempts() {
         p.states(),
         ["connecting", "open", "reconnecting", "connecting", "open"]
     );
-    assert!(p.manager.reconnect_delay_ms().is_undefined());
+    assert!(p.manager.reconnect_delay_ms().is_none());
     // The count was reset by the successful open: the next loss waits baseDelayMs again.
     p.script(r#"{"action":"close","code":1011}"#);
     until("reconnecting again", || p.state() == "reconnecting").await;
-    assert!(p.manager.reconnect_delay_ms().as_f64().unwrap() <= 20.0);
+    assert!(p.manager.reconnect_delay_ms().unwrap() <= 20.0);
     until("third connection", || p.hellos().len() == 3).await;
     p.manager.disconnect();
 }
@@ -521,9 +569,7 @@ async fn disconnect_while_connecting_rejects_connect_and_stays_closed() {
     let p = probe(&unique("down"), "t".into(), options_at(REFUSING_SERVER, ""));
     let pending = p.manager.connect();
     p.manager.disconnect();
-    let error = JsFuture::from(Promise::from(pending))
-        .await
-        .expect_err("rejected");
+    let error = JsFuture::from(pending).await.expect_err("rejected");
     assert_eq!(path(&error, "code"), "disconnected");
     sleep(100).await;
     assert_eq!(p.states(), ["connecting", "closed"]);
@@ -637,16 +683,13 @@ async fn send_chat_builds_the_chat_message_frame() {
     p.connect().await.unwrap();
     let id = p
         .manager
-        .send_chat(
-            "hi there".into(),
-            Some(JsValue::from("c1").unchecked_into()),
-        )
+        .send_chat("hi there".into(), Some("c1".into()))
         .unwrap();
     let other = p.manager.send_chat("again".into(), None).unwrap();
     assert_ne!(id, other);
     let shape = js_sys::RegExp::new("^c-[0-9a-z]+-[0-9a-z]+-[0-9a-z]+$", "");
     for id in [&id, &other] {
-        assert!(shape.test(&id.as_string().unwrap()), "{id:?}");
+        assert!(shape.test(id), "{id:?}");
     }
     let error = p
         .manager
@@ -658,10 +701,7 @@ async fn send_chat_builds_the_chat_message_frame() {
     assert_eq!(path(echo, "data.type"), "chat_message");
     assert_eq!(path(echo, "data.data.message"), "hi there");
     assert_eq!(path(echo, "data.data.conversation_id"), "c1");
-    assert_eq!(
-        path(echo, "data.data.client_message_id"),
-        id.as_string().unwrap()
-    );
+    assert_eq!(path(echo, "data.data.client_message_id"), id);
     let second = Reflect::get(&p.echoes()[1], &"data".into()).unwrap();
     let second = Reflect::get(&second, &"data".into()).unwrap();
     assert!(Reflect::get(&second, &"conversation_id".into())
@@ -719,7 +759,7 @@ async fn going_online_reconnects_at_once() {
     p.connect().await.unwrap();
     p.script(r#"{"action":"drop"}"#);
     until("reconnecting", || p.state() == "reconnecting").await;
-    assert!(p.manager.reconnect_delay_ms().as_f64().unwrap() > 50_000.0);
+    assert!(p.manager.reconnect_delay_ms().unwrap() > 50_000.0);
     dispatch_event(&web_sys::Event::new("online").unwrap());
     until("reconnected without waiting a minute", || {
         p.hellos().len() == 2
@@ -750,31 +790,36 @@ async fn going_offline_probes_the_socket() {
 
 #[wasm_bindgen_test]
 async fn connect_disconnect_cycles_release_every_socket_and_closure() {
-    let before = live_sockets();
+    install_leak_probe();
+    let (listeners, sockets) = (live_listeners(), live_sockets());
     let p = Probe::new("echo", "");
     for cycle in 0..200 {
         p.connect()
             .await
             .unwrap_or_else(|e| panic!("cycle {cycle}: {e:?}"));
-        assert_eq!(live_sockets(), before + 1);
+        assert_eq!(live_sockets(), sockets + 1);
+        // open, message, close on the socket; online, offline, visibilitychange on the page.
+        assert_eq!(live_listeners(), listeners + 6);
         p.manager.disconnect();
-        assert_eq!(live_sockets(), before, "cycle {cycle} released its socket");
+        assert_eq!(live_sockets(), sockets, "cycle {cycle} released its socket");
+        assert_eq!(
+            live_listeners(),
+            listeners,
+            "cycle {cycle} removed its listeners"
+        );
     }
     assert_eq!(p.states().len(), 600);
-    // Freeing a connected manager releases its socket and its closure too.
-    let closures = live_listeners();
+    // Freeing a connected manager releases its socket, listeners and timers too.
+    let timers = pending_timers();
     let q = Probe::new("echo", "");
-    assert_eq!(live_listeners(), closures + 1);
     q.connect().await.unwrap();
-    assert_eq!(live_sockets(), before + 1);
+    assert_eq!(live_sockets(), sockets + 1);
+    assert_eq!(pending_timers(), timers + 1, "the heartbeat's timer");
     drop(q);
-    assert_eq!(live_sockets(), before);
-    assert_eq!(
-        live_listeners(),
-        closures,
-        "the freed manager's closure was dropped"
-    );
-    // Many managers, each connected and freed: none of their closures stays behind.
+    assert_eq!(live_sockets(), sockets);
+    assert_eq!(live_listeners(), listeners, "the freed manager's listeners");
+    assert_eq!(pending_timers(), timers, "the freed manager's timer");
+    // Many managers, each connected and freed: nothing of theirs stays behind.
     for cycle in 0..50 {
         let r = Probe::new("echo", "");
         r.connect()
@@ -782,6 +827,7 @@ async fn connect_disconnect_cycles_release_every_socket_and_closure() {
             .unwrap_or_else(|e| panic!("manager {cycle}: {e:?}"));
         drop(r);
     }
-    assert_eq!(live_listeners(), closures);
-    assert_eq!(live_sockets(), before);
+    assert_eq!(live_listeners(), listeners);
+    assert_eq!(live_sockets(), sockets);
+    assert_eq!(pending_timers(), timers);
 }

@@ -1,9 +1,10 @@
 //! The JS callbacks a manager dispatches to, and calling them safely.
 
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use crate::frame::FrameKind;
-use crate::js::{concat, type_error, Function};
+use super::js::type_error;
+use crate::core::frame::FrameKind;
 
 /// One settable callback property of `ChatWebSocketManager`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,11 +65,12 @@ impl Callbacks {
             None
         } else {
             let Ok(function) = value.dyn_into::<Function>() else {
-                return Err(type_error(&[
-                    &"chatwire: ",
-                    &slot.name(),
-                    &" must be a function, null or undefined",
-                ]));
+                let message = [
+                    "chatwire: ",
+                    slot.name(),
+                    " must be a function, null or undefined",
+                ];
+                return Err(type_error(&message.concat()));
             };
             Some(function)
         };
@@ -81,7 +83,7 @@ impl Callbacks {
 pub fn invoke(callback: Option<Function>, slot: Slot, arg: &JsValue) {
     let Some(callback) = callback else { return };
     if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, arg) {
-        let message = concat(&[&"chatwire: the ", &slot.name(), &" callback threw"]);
-        crate::js::console_error(&message, &thrown);
+        let message = ["chatwire: the ", slot.name(), " callback threw"].concat();
+        web_sys::console::error_2(&message.into(), &thrown);
     }
 }

@@ -1,9 +1,11 @@
 //! The connection lifecycle: which state the manager is in and what a close means.
 //!
-//! Pure decisions only; the browser adapter in `manager.rs` carries them out.
+//! Pure decisions only; the browser adapter (`browser/connection.rs`) carries them out.
 
-use crate::backoff::ReconnectPolicy;
-use crate::error::ErrorCode;
+use chatwire_protocol::close;
+
+use super::backoff::ReconnectPolicy;
+use super::error::ErrorCode;
 
 /// Where the manager stands. JS sees these as the strings from [`ConnectionState::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,11 +45,6 @@ impl ConnectionState {
         )
     }
 }
-
-/// The close codes a server uses to refuse a client for good.
-const UNAUTHORIZED: u16 = 4401;
-const FORBIDDEN: u16 = 4403;
-const POLICY_VIOLATION: u16 = 1008;
 
 /// What to do after the connection ended without `disconnect()` being called.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -135,13 +132,16 @@ impl Lifecycle {
     }
 }
 
-/// Close codes after which reconnecting would only be refused again.
+/// Close codes after which reconnecting would only be refused again (the protocol's
+/// [`close::is_refusal`]), and the error each is reported as.
 fn refusal(code: u16) -> Option<ErrorCode> {
-    match code {
-        UNAUTHORIZED | FORBIDDEN => Some(ErrorCode::Unauthorized),
-        POLICY_VIOLATION => Some(ErrorCode::PolicyViolation),
-        _ => None,
+    if !close::is_refusal(code) {
+        return None;
     }
+    Some(match code {
+        close::POLICY => ErrorCode::PolicyViolation,
+        _ => ErrorCode::Unauthorized,
+    })
 }
 
 #[cfg(test)]

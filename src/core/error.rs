@@ -1,4 +1,9 @@
 //! Client-side error codes: the stable strings JS branches on in `onError` and rejections.
+//!
+//! These are the errors the manager reports itself. Codes the relay sends in `error` frames
+//! are the protocol crate's (`chatwire_protocol::ErrorCode`); `bad_frame` is shared.
+
+use chatwire_protocol::ErrorCode as WireCode;
 
 /// An error the manager reports itself (as opposed to `error` frames the server sends).
 ///
@@ -29,7 +34,7 @@ impl ErrorCode {
     /// The stable code string.
     pub fn code(self) -> &'static str {
         match self {
-            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::BadFrame => WireCode::BadFrame.as_str(),
             ErrorCode::OutboxFull => "outbox_full",
             ErrorCode::ReconnectFailed => "reconnect_failed",
             ErrorCode::Unauthorized => "unauthorized",

@@ -1,4 +1,7 @@
-//! Server frames: which callback a frame's `type` selects.
+//! Server frames: which callback a frame's `type` selects. The type names come from the
+//! wire protocol crate (`chatwire_protocol::frame_type`), the one source of truth.
+
+use chatwire_protocol::frame_type;
 
 /// The kinds of server frame the manager dispatches to their own callbacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,15 +23,16 @@ pub enum FrameKind {
 impl FrameKind {
     /// Every kind with a `type` of its own and that type, the most frequent first.
     pub const TYPED: [(FrameKind, &'static str); 5] = [
-        (FrameKind::StreamToken, "stream_token"),
-        (FrameKind::StreamComplete, "stream_complete"),
-        (FrameKind::ChatMessage, "chat_message"),
-        (FrameKind::Pong, "pong"),
-        (FrameKind::Error, "error"),
+        (FrameKind::StreamToken, frame_type::STREAM_TOKEN),
+        (FrameKind::StreamComplete, frame_type::STREAM_COMPLETE),
+        (FrameKind::ChatMessage, frame_type::CHAT_MESSAGE),
+        (FrameKind::Pong, frame_type::PONG),
+        (FrameKind::Error, frame_type::ERROR),
     ];
 
-    /// Classifies a frame by its `type`, given a test of "is the type this string".
-    /// The browser adapter compares JS strings without copying them into wasm.
+    /// Classifies a frame by its `type`, given a test of "is the type number `index` of
+    /// [`FrameKind::TYPED`]": the browser adapter compares JS strings it made once, so a
+    /// frame's type is never copied into wasm on the per-frame path.
     pub fn classify(is_type: impl Fn(usize, &'static str) -> bool) -> FrameKind {
         Self::TYPED
             .iter()

@@ -1,0 +1,163 @@
+//! The state a manager shares with its socket listeners, timer and token future, and the
+//! one rule for touching it: no `RefCell` borrow is held while JS runs, because a callback
+//! may call back into the manager (`sendMessage`, `disconnect`, …).
+//!
+//! The manager holds the only strong reference; every listener and timer holds a [`Weak`]
+//! one, so freeing the manager drops the state, and with it every listener and timer.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use alloc::rc::{Rc, Weak};
+use core::cell::RefCell;
+use core::mem;
+
+use js_sys::{Function, JsString};
+use wasm_bindgen::prelude::*;
+
+use super::auth_token::AuthToken;
+use super::callbacks::{invoke, Callbacks, Slot};
+use super::dispatch::FrameKeys;
+use super::js;
+use super::page_life::PageLife;
+use super::socket::Socket;
+use super::timer::Timeout;
+use crate::core::accumulator::{StreamAccumulator, StreamText};
+use crate::core::error::ErrorCode;
+use crate::core::heartbeat::Heartbeat;
+use crate::core::options::Options;
+use crate::core::outbox::Outbox;
+use crate::core::state::{ConnectionState, Lifecycle};
+
+/// A manager's state, shared with what it listens to.
+pub type Shared = Rc<RefCell<Inner>>;
+
+/// What listeners and timers hold: they do nothing once the manager is freed.
+pub type WeakShared = Weak<RefCell<Inner>>;
+
+/// A JS string that tokens are concatenated onto in JS: the streamed text never crosses
+/// into wasm memory.
+#[derive(Clone)]
+pub struct JsText(pub JsValue);
+
+impl StreamText for JsText {
+    fn append(&mut self, token: &Self) {
+        self.0 = self.0.unchecked_ref::<JsString>().concat(&token.0).into();
+    }
+}
+
+/// A pending `connect()` promise.
+pub struct Waiter {
+    pub resolve: Function,
+    pub reject: Function,
+}
+
+/// Everything a manager knows.
+pub struct Inner {
+    pub session_id: String,
+    pub auth_token: AuthToken,
+    pub options: Options,
+    pub life: Lifecycle,
+    pub socket: Option<Socket>,
+    pub heartbeat: Option<Heartbeat>,
+    /// The one pending timer: the heartbeat's next tick while open, the next attempt
+    /// while reconnecting (never both). Dropping it clears it.
+    pub timer: Option<Timeout>,
+    pub reconnect_due_at: f64,
+    pub outbox: Outbox<String>,
+    pub streams: StreamAccumulator<JsValue, JsText>,
+    pub callbacks: Callbacks,
+    pub waiters: Vec<Waiter>,
+    /// The `online`/`offline`/`visibilitychange` listeners, from `connect()` until closed.
+    pub page: Option<PageLife>,
+    /// Bumped for every attempt, so a late token answer for an old one is ignored.
+    pub attempt: u32,
+    pub sent_chats: u32,
+    pub keys: FrameKeys,
+}
+
+impl Inner {
+    pub fn new(session_id: String, auth_token: AuthToken, options: Options) -> Inner {
+        Inner {
+            session_id,
+            auth_token,
+            life: Lifecycle::new(options.reconnect),
+            outbox: Outbox::new(options.outbox_limit),
+            options,
+            socket: None,
+            heartbeat: None,
+            timer: None,
+            reconnect_due_at: 0.0,
+            streams: StreamAccumulator::default(),
+            callbacks: Callbacks::default(),
+            waiters: Vec::new(),
+            page: None,
+            attempt: 0,
+            sent_chats: 0,
+            keys: FrameKeys::new(),
+        }
+    }
+
+    /// Stops for good (`closed`): no socket, timer or page listeners. Returns the pending
+    /// `connect()` promises for the caller to reject once no borrow is held.
+    pub fn stop(&mut self) -> Vec<Waiter> {
+        self.life.stop();
+        self.release_connection();
+        self.page = None;
+        mem::take(&mut self.waiters)
+    }
+
+    /// Drops the socket, timer and in-flight streams; later token answers are ignored.
+    pub fn release_connection(&mut self) {
+        self.socket = None;
+        self.heartbeat = None;
+        self.timer = None;
+        self.streams.clear();
+        self.attempt = self.attempt.wrapping_add(1);
+    }
+}
+
+/// Runs `change` on the state, then calls `onStateChange` if the state moved.
+pub fn with_state_change<R>(shared: &Shared, change: impl FnOnce(&mut Inner) -> R) -> R {
+    let (result, before) = {
+        let mut inner = shared.borrow_mut();
+        let before = inner.life.state();
+        (change(&mut inner), before)
+    };
+    announce_state(shared, before);
+    result
+}
+
+/// Calls `onStateChange` if the state is no longer `before`.
+fn announce_state(shared: &Shared, before: ConnectionState) {
+    let (after, callback) = {
+        let inner = shared.borrow();
+        (inner.life.state(), inner.callbacks.get(Slot::StateChange))
+    };
+    if before != after {
+        invoke(callback, Slot::StateChange, &after.as_str().into());
+    }
+}
+
+/// Calls the callback in `slot` with `arg`.
+pub fn emit(shared: &Shared, slot: Slot, arg: &JsValue) {
+    let callback = shared.borrow().callbacks.get(slot);
+    invoke(callback, slot, arg);
+}
+
+/// Reports an error of the manager's own to `onError`.
+pub fn report(shared: &Shared, code: ErrorCode) {
+    emit(shared, Slot::Error, &js::error_frame(code, None));
+}
+
+/// Resolves (or rejects, with an `Error` carrying `code`) every pending `connect()`.
+pub fn settle(waiters: Vec<Waiter>, outcome: Result<(), ErrorCode>) {
+    for waiter in waiters {
+        let _ = match outcome {
+            Ok(()) => waiter.resolve.call0(&JsValue::UNDEFINED),
+            Err(code) => waiter
+                .reject
+                .call1(&JsValue::UNDEFINED, &js::coded_error(code)),
+        };
+    }
+}

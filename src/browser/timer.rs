@@ -1,0 +1,47 @@
+//! A one-shot timer that is cleared, and its closure freed, when dropped: gloo-timers'
+//! `Timeout`, which the package cannot use because gloo-timers needs std (README "Size").
+
+use alloc::boxed::Box;
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    // The global functions, not web-sys' `Window` methods: they exist in every realm the
+    // package runs in (pages, workers, Node).
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: i32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+/// A pending `setTimeout`; dropping it clears the timer and frees the callback.
+pub struct Timeout {
+    id: JsValue,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Timeout {
+    /// Calls `callback` once after `ms` milliseconds.
+    pub fn new(ms: u32, callback: impl FnOnce() + 'static) -> Timeout {
+        let mut callback = Some(callback);
+        let callback = Closure::<dyn FnMut()>::wrap(Box::new(move || {
+            if let Some(callback) = callback.take() {
+                callback();
+            }
+        }));
+        // setTimeout's delay is a signed 32-bit number; larger delays would fire at once.
+        let ms = ms.min(i32::MAX as u32) as i32;
+        Timeout {
+            id: set_timeout(callback.as_ref().unchecked_ref(), ms),
+            _callback: callback,
+        }
+    }
+}
+
+impl Drop for Timeout {
+    fn drop(&mut self) {
+        clear_timeout(&self.id);
+    }
+}
