@@ -29,13 +29,14 @@ use crate::protocol::{
 use crate::registry::{Decision, Scope, StreamMeta, WatchEnd};
 use crate::state::AppState;
 
-/// Frames buffered between a socket's generations and its writer.
+/// Frames buffered between a socket's watchers and its writer.
 const OUTBOX_FRAMES: usize = 16;
 /// How long to wait for the peer's reply to our close frame.
 const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
 /// Longest a single write to the browser may block. A client that stops reading would
-/// otherwise hold its generations (and their upstream slots) forever; past this the socket
-/// is dropped, which also drops its upstream requests.
+/// otherwise hold back its generations (they wait for a slow watcher) forever; past this
+/// the socket is dropped, which detaches its watchers: the generations run on for the
+/// resume grace, then their upstream requests are dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Frames written before one flush; bounded so a flood cannot starve reading the client.
 const MAX_BATCH: usize = OUTBOX_FRAMES;

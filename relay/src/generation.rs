@@ -166,6 +166,33 @@ pub async fn run(
     mut control: watch::Receiver<Control>,
     grace: Duration,
 ) {
+    // Everything the reply needed (history, prompt, text) is freed before the wait.
+    if answer(job, provider, metrics, publisher, &mut control, grace).await {
+        keep_for_resume(&mut control, grace).await;
+    }
+}
+
+/// Waits until nobody has watched the finished generation for `grace`.
+async fn keep_for_resume(control: &mut watch::Receiver<Control>, grace: Duration) {
+    loop {
+        let abandon_at = control.borrow_and_update().abandon_at(grace);
+        tokio::select! {
+            () = sleep_until(abandon_at) => return,
+            changed = control.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+/// Streams the reply and publishes its terminal frame; false when it was abandoned (no
+/// terminal frame: nobody can resume it).
+async fn answer(
+    job: Job,
+    provider: Provider,
+    metrics: Arc<Metrics>,
+    publisher: Publisher,
+    control: &mut watch::Receiver<Control>,
+    grace: Duration,
+) -> bool {
     let Job {
         message_id,
         conversation_id,
@@ -180,8 +207,9 @@ pub async fn run(
     let mut emitter = Emitter::new(publisher, started, Arc::clone(&metrics));
     let prompt = Prompt { history, user };
     let outcome = {
-        let generate = provider.generate(&prompt, &mut emitter);
-        tokio::pin!(generate);
+        // Boxed: the task outlives the request (it keeps the frames for the resume grace),
+        // and the provider's future is by far its largest part.
+        let mut generate = Box::pin(provider.generate(&prompt, &mut emitter));
         loop {
             let now = *control.borrow_and_update();
             if let Some(reason) = now.stop {
@@ -207,7 +235,7 @@ pub async fn run(
         Outcome::Abandoned => {
             tracing::info!(message_id = %message_id, ?grace, "nobody resumed the generation within the grace; upstream request dropped");
             metrics.grace_expired();
-            return;
+            return false;
         }
     };
     let offset = emitter.next_offset();
@@ -251,12 +279,5 @@ pub async fn run(
     }
     emitter.send(offset, true, frame).await;
     drop(active);
-    // Keep the frames for a resume until nobody has watched for the grace.
-    loop {
-        let abandon_at = control.borrow_and_update().abandon_at(grace);
-        tokio::select! {
-            () = sleep_until(abandon_at) => return,
-            changed = control.changed() => if changed.is_err() { return },
-        }
-    }
+    true
 }

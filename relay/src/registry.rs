@@ -245,7 +245,9 @@ impl Publisher {
             let store = &self.store;
             let id = self.message_id.as_str();
             self.local
-                .room(store.bounds(), |offset| store.backlog(id, offset))
+                .room(frame.offset, store.bounds(), |offset| {
+                    store.backlog(id, offset)
+                })
                 .await;
         }
         self.store.append(&self.message_id, frame);

@@ -125,16 +125,29 @@ impl Local {
     }
 
     /// Waits until the slowest watcher is less than half a buffer behind (at once when
-    /// nobody watches). `backlog` asks the store how far an offset is behind.
-    pub async fn room(&self, bounds: BufferBounds, backlog: impl Fn(u64) -> Backlog) {
-        loop {
+    /// nobody watches), before the frame at `next_offset` is appended. `backlog` asks the
+    /// store how far an offset is behind.
+    pub async fn room(
+        &self,
+        next_offset: u64,
+        bounds: BufferBounds,
+        backlog: impl Fn(u64) -> Backlog,
+    ) {
+        let full = || match self.slowest() {
+            // A watcher at most one frame behind (the usual case) needs no store lookup.
+            Some(offset) if offset.saturating_add(2) < next_offset => {
+                !has_room(backlog(offset), bounds)
+            }
+            _ => false,
+        };
+        while full() {
             let advanced = self.advanced.notified();
             tokio::pin!(advanced);
             advanced.as_mut().enable();
-            match self.slowest() {
-                Some(offset) if !has_room(backlog(offset), bounds) => advanced.await,
-                _ => return,
+            if !full() {
+                return;
             }
+            advanced.await;
         }
     }
 }
