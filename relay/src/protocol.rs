@@ -117,6 +117,42 @@ mod tests {
     }
 
     #[test]
+    fn pong_echoes_a_ping_s_numbers_exactly() {
+        // Found by fuzz/client_frame: serde_json's default float parsing could read a number
+        // as its neighbour, so the pong carried a different number than the ping (and the
+        // relay's own output decoded to yet another one).
+        for t in [
+            "1.79760014679930413e308",
+            "1.7976001467993039e308",
+            "1764672000123.4567",
+            "0.1",
+            "-2.5e-308",
+        ] {
+            let expected: f64 = t.parse().unwrap();
+            let frame = decode(&format!(r#"{{"type":"ping","data":{{"t":{t}}}}}"#)).unwrap();
+            let ClientFrame::Ping(data) = frame else {
+                panic!("{frame:?}")
+            };
+            assert_eq!(
+                data["t"].as_f64().map(f64::to_bits),
+                Some(expected.to_bits()),
+                "{t}"
+            );
+            let pong = encode(&ServerFrame::Pong(&data));
+            let echoed = pong
+                .strip_prefix(r#"{"type":"pong","data":{"t":"#)
+                .and_then(|rest| rest.strip_suffix("}}"))
+                .unwrap_or_else(|| panic!("{pong}"));
+            let echoed: f64 = echoed.parse().unwrap();
+            assert_eq!(
+                echoed.to_bits(),
+                expected.to_bits(),
+                "{t} came back as {pong}"
+            );
+        }
+    }
+
+    #[test]
     fn chat_message_fields_are_optional_but_message_is_not() {
         let f = decode(r#"{"type":"chat_message","data":{"message":"hi"}}"#).unwrap();
         assert_eq!(
