@@ -2,6 +2,7 @@
 //! since when nobody watches) and the offsets its watchers have reached (so a generation
 //! slows down for a slow watcher instead of overrunning it).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -40,6 +41,8 @@ pub struct Local {
     control: watch::Sender<Control>,
     watchers: Mutex<Watchers>,
     advanced: Notify,
+    /// Whether the writer waits for a watcher (watchers only wake it then).
+    writer_waits: AtomicBool,
 }
 
 /// Whether a writer may append while its slowest watcher is `backlog` behind: it may until
@@ -59,6 +62,7 @@ impl Local {
             control,
             watchers: Mutex::default(),
             advanced: Notify::new(),
+            writer_waits: AtomicBool::new(false),
         };
         (local, rx)
     }
@@ -86,7 +90,9 @@ impl Local {
         if let Some(entry) = self.lock().offsets.iter_mut().find(|(i, _)| *i == id) {
             entry.1 = offset;
         }
-        self.advanced.notify_waiters();
+        if self.writer_waits.load(Ordering::Acquire) {
+            self.advanced.notify_waiters();
+        }
     }
 
     pub(super) fn detach(&self, id: u64) {
@@ -144,10 +150,11 @@ impl Local {
             let advanced = self.advanced.notified();
             tokio::pin!(advanced);
             advanced.as_mut().enable();
-            if !full() {
-                return;
+            self.writer_waits.store(true, Ordering::Release);
+            if full() {
+                advanced.await;
             }
-            advanced.await;
+            self.writer_waits.store(false, Ordering::Release);
         }
     }
 }

@@ -76,7 +76,7 @@ pub(super) async fn forward(
                 return expired(&out, &message_id, client_message_id.as_deref()).await
             }
         };
-        let read_any = !frames.is_empty();
+        let full_batch = frames.len() == READ_BATCH;
         for frame in frames {
             if out.send(frame.text).await.is_err() {
                 return WatchEnd::Closed;
@@ -87,7 +87,11 @@ pub(super) async fn forward(
                 return WatchEnd::Finished;
             }
         }
-        if !read_any && wake.changed().await.is_err() {
+        if full_batch {
+            continue;
+        }
+        // Returns at once when a frame was appended since the mark above.
+        if wake.changed().await.is_err() {
             // The store dropped the frames (the wake-up closes with them).
             return expired(&out, &message_id, client_message_id.as_deref()).await;
         }
