@@ -31,7 +31,8 @@ export interface ChatMessage {
   conversationId?: string;
   /** The server's `finish_reason` (`stop`, `length`, `cancelled`, …) for replies. */
   finishReason?: string;
-  /** Set when the reply was cut short: by Stop (`stopped`) or by a lost connection (`interrupted`). */
+  /** Set when the reply was cut short: by Stop (`stopped`), or because the connection was
+   *  lost and the relay could not resume the reply (`interrupted`). */
   cut?: "stopped" | "interrupted";
 }
 
@@ -105,6 +106,41 @@ export function initChatwire(input?: InitInput): Promise<unknown> {
     });
   }
   return initPromise;
+}
+
+/** Errors that end a reply the relay could not resume after a reconnect. */
+const LOST_CODES = new Set(["stream_lost", "stream_expired"]);
+
+/** Where the hook keeps the reply in flight across a page reload (sessionStorage). */
+const inflightKey = (sessionId: string) => `chatwire:inflight:${sessionId}`;
+
+interface Inflight {
+  conversationId: string;
+  clientMessageId: string;
+}
+
+function storage(): Storage | null {
+  try {
+    return typeof sessionStorage === "undefined" ? null : sessionStorage;
+  } catch {
+    return null; // storage disabled (privacy settings, sandboxed frames)
+  }
+}
+
+function readInflight(sessionId: string): Inflight | null {
+  try {
+    const saved = JSON.parse(storage()?.getItem(inflightKey(sessionId)) ?? "null");
+    return typeof saved?.conversationId === "string" && typeof saved?.clientMessageId === "string" ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeInflight(sessionId: string, inflight: Inflight | null): void {
+  const store = storage();
+  if (!store) return;
+  if (inflight) store.setItem(inflightKey(sessionId), JSON.stringify(inflight));
+  else store.removeItem(inflightKey(sessionId));
 }
 
 /** Error codes the client raises about the connection itself, never about one generation. */
@@ -250,8 +286,8 @@ export function useChatSocket(
         } else {
           setReconnectInMs(null);
         }
-        // A reply does not survive its socket: keep what arrived, marked as cut short.
-        if (st !== "open") finishStreamingAs("interrupted");
+        // A reply survives a reconnect (the manager resumes it), but not the manager giving up.
+        if (st === "failed" || st === "closed") finishStreamingAs("interrupted");
       };
       m.onStreamToken = (frame: FrameWithData) => {
         if (holder.disposed) return;
@@ -309,6 +345,7 @@ export function useChatSocket(
         if (s && (s.id === id || s.id === null)) {
           holder.stopPending = null;
           updateStreaming(() => null);
+          writeInflight(sessionId, null);
         }
         setMessages((prev) => [
           ...prev,
@@ -338,11 +375,23 @@ export function useChatSocket(
         // The echo of our own Stop is not an error worth showing.
         if (err.code === "cancelled" || (err.messageId !== undefined && holder.stopped.has(err.messageId))) return;
         const s = streamingRef.current;
+        if (LOST_CODES.has(err.code)) {
+          // Lost on the way: keep what arrived (the error carries it), marked as cut short.
+          const received = str(d.content) ?? "";
+          if (s && received.length > s.content.length) {
+            updateStreaming((prev) => (prev ? { ...prev, id: prev.id ?? err.messageId ?? null, content: received } : prev));
+          }
+          finishStreamingAs("interrupted");
+          writeInflight(sessionId, null);
+          setError(err);
+          return;
+        }
         const aboutGeneration =
           !CONNECTION_CODES.has(err.code) &&
           (err.messageId !== undefined ? s?.id === err.messageId || s?.id === null : s !== null);
         if (aboutGeneration && s) {
           finishStreamingAs(undefined);
+          writeInflight(sessionId, null);
           setMessages((prev) => [
             ...prev,
             { id: `err_${Date.now()}`, role: "error", content: err.message, time: err.time },
@@ -363,6 +412,27 @@ export function useChatSocket(
         const m = new ChatWebSocketManager(sessionId, tokenFn, optionsRef.current);
         holder.manager = m;
         wire(m);
+        // After a page reload: pick up the reply that was streaming, from its first token.
+        const inflight = readInflight(sessionId);
+        if (inflight) {
+          m.resumeConversation(inflight.conversationId);
+          updateStreaming(() => ({
+            id: null,
+            clientMessageId: inflight.clientMessageId,
+            content: "",
+            reasoning: "",
+            tokens: 0,
+            startedAt: new Date(),
+          }));
+        }
+        m.onResumed = (frame: FrameWithData) => {
+          // Nothing running any more for the reloaded conversation: nothing to wait for.
+          const d = dataOf(frame);
+          if (d.recovered === false && streamingRef.current?.tokens === 0 && !str(d.message_id)) {
+            updateStreaming(() => null);
+            writeInflight(sessionId, null);
+          }
+        };
         setManager(m);
         m.connect().catch(() => {
           // The state change and onError already say why; nothing to add here.
@@ -402,6 +472,7 @@ export function useChatSocket(
       const body = text.trim();
       if (!m || !holder || holder.disposed || !body) return null;
       const clientId = m.sendChat(body, conversationRef.current);
+      writeInflight(sessionId, { conversationId: conversationRef.current, clientMessageId: clientId });
       setMessages((prev) => [
         ...prev,
         { id: clientId, role: "user", content: body, time: new Date(), conversationId: conversationRef.current },
@@ -416,7 +487,7 @@ export function useChatSocket(
       }));
       return clientId;
     },
-    [updateStreaming],
+    [sessionId, updateStreaming],
   );
 
   const stop = useCallback(() => {
@@ -430,12 +501,13 @@ export function useChatSocket(
     if (s.id) holder.stopped.add(s.id);
     else holder.stopPending = target; // drop the tokens of the reply whose id we have not seen yet
     m.sendMessage({ type: "cancel", data: { message_id: target } });
+    writeInflight(sessionId, null);
     updateStreaming(() => null);
     setMessages((prev) => [
       ...prev,
       { id: s.id ?? `stopped_${target}`, role: "assistant", content: s.content, time: new Date(), cut: "stopped" },
     ]);
-  }, [updateStreaming]);
+  }, [sessionId, updateStreaming]);
 
   const retry = useCallback(() => {
     const m = holderRef.current?.manager;

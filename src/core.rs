@@ -1,11 +1,11 @@
 //! The client's decisions, as plain Rust: no wasm-bindgen, no web-sys, no I/O. `cargo test`
 //! runs them natively; the browser adapter (`browser`) only wires events and timers to them.
 
-pub mod accumulator;
 pub mod backoff;
 pub mod endpoint;
 pub mod error;
 pub mod frame;
+pub mod generations;
 pub mod heartbeat;
 pub mod ids;
 pub mod options;

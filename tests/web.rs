@@ -86,7 +86,7 @@ extern "C" {
 
 type Setter = fn(&ChatWebSocketManager, JsValue) -> Result<(), JsValue>;
 
-const CALLBACKS: [(&str, Setter); 7] = [
+const CALLBACKS: [(&str, Setter); 8] = [
     ("onPong", ChatWebSocketManager::set_on_pong),
     ("onStreamToken", ChatWebSocketManager::set_on_stream_token),
     (
@@ -97,6 +97,7 @@ const CALLBACKS: [(&str, Setter); 7] = [
     ("onError", ChatWebSocketManager::set_on_error),
     ("onUnknown", ChatWebSocketManager::set_on_unknown),
     ("onStateChange", ChatWebSocketManager::set_on_state_change),
+    ("onResumed", ChatWebSocketManager::set_on_resumed),
 ];
 
 /// A manager with every callback recording into `events` as `(callback name, argument)`.
@@ -783,6 +784,86 @@ async fn going_offline_probes_the_socket() {
         p.hellos().len() >= 2
     })
     .await;
+    p.manager.disconnect();
+}
+
+// ---------------------------------------------------------------- resume
+
+/// The full reply of the test server's resumable sessions.
+fn resumable_reply() -> String {
+    (0..20).map(|i| format!("t{i} ")).collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_reply_survives_a_dropped_connection() {
+    // The server drops the first connection after 5 tokens, keeps generating, and after the
+    // resume sends two frames again that the client already applied.
+    let p = Probe::new("resume-5", "");
+    p.connect().await.unwrap();
+    p.manager
+        .send_chat("hello".into(), Some("conv-r".into()))
+        .unwrap();
+    until("the reply completes", || {
+        !p.of("onStreamComplete").is_empty()
+    })
+    .await;
+    let tokens: Vec<String> = p
+        .of("onStreamToken")
+        .iter()
+        .map(|f| path(f, "data.token"))
+        .collect();
+    let offsets: Vec<String> = p
+        .of("onStreamToken")
+        .iter()
+        .map(|f| path(f, "data.offset"))
+        .collect();
+    assert_eq!(
+        tokens.concat(),
+        resumable_reply(),
+        "no token lost or repeated"
+    );
+    let expected: Vec<String> = (1..=20).map(|n| n.to_string()).collect();
+    assert_eq!(offsets, expected, "offsets run without a gap or a repeat");
+    let complete = p.of("onStreamComplete");
+    assert_eq!(complete.len(), 1, "one terminal frame");
+    assert_eq!(path(&complete[0], "data.content"), resumable_reply());
+    assert!(p.states().contains(&"reconnecting".to_string()));
+    let resumed = p.of("onResumed");
+    assert_eq!(resumed.len(), 1, "one resume, by message id");
+    assert_eq!(path(&resumed[0], "data.recovered"), "true");
+    assert_eq!(path(&resumed[0], "data.offset"), "5");
+    assert!(p.error_codes().is_empty(), "{:?}", p.error_codes());
+    p.manager.disconnect();
+}
+
+#[wasm_bindgen_test]
+async fn a_reply_the_relay_lost_ends_with_stream_lost_and_what_was_received() {
+    let p = Probe::new("lost-5", "");
+    p.connect().await.unwrap();
+    p.manager.send_chat("hello".into(), None).unwrap();
+    until("the loss is reported", || !p.error_codes().is_empty()).await;
+    sleep(50).await;
+    assert_eq!(p.error_codes(), ["stream_lost"], "reported once");
+    let error = &p.of("onError")[0];
+    assert_eq!(path(error, "data.content"), "t0 t1 t2 t3 t4 ");
+    assert!(path(error, "data.client_message_id").starts_with("c-"));
+    assert!(p.of("onStreamComplete").is_empty());
+    p.manager.disconnect();
+}
+
+#[wasm_bindgen_test]
+async fn an_expired_reply_ends_with_the_relays_stream_expired() {
+    let p = Probe::new("expired-3", "");
+    p.connect().await.unwrap();
+    p.manager.send_chat("hello".into(), None).unwrap();
+    until("the loss is reported", || !p.error_codes().is_empty()).await;
+    sleep(150).await;
+    assert_eq!(
+        p.error_codes(),
+        ["stream_expired"],
+        "one error, the relay's"
+    );
+    assert_eq!(path(&p.of("onError")[0], "data.content"), "t0 t1 t2 ");
     p.manager.disconnect();
 }
 

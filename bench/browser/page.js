@@ -3,6 +3,7 @@
 // Driven by bench/browser/run.mjs through `window.bench`.
 import init, { ChatWebSocketManager } from "/pkg/chatwire.js";
 import { SeedManager } from "./seed-manager.js";
+import { FakeWebSocket } from "./fake-socket.js";
 
 const wasm = await init();
 const wsBase = `ws://${location.host}`;
@@ -56,13 +57,19 @@ function release(kind, m) {
 
 let runs = 0;
 
+const NativeWebSocket = globalThis.WebSocket;
+
 /**
  * Receives a flood of `total` stream_token frames (perMessage tokens per message, 0: one
  * message) and resolves to { frames, ms, fps, chars } timed from the first to the last
- * token as the callback sees them.
+ * token as the callback sees them. `transport` is "fake" (the in-page FakeWebSocket: what
+ * the manager costs per frame) or "socket" (a real WebSocket to the benchmark server).
  */
-function flood(kind, total, perMessage) {
+function flood(kind, total, perMessage, transport = "fake") {
   const messages = perMessage > 0 ? Math.ceil(total / perMessage) : 1;
+  // Every manager opens its socket with `new WebSocket(url)` inside connect(), so the
+  // global decides which transport it gets.
+  globalThis.WebSocket = transport === "fake" ? FakeWebSocket : NativeWebSocket;
   const m = makeManager(kind, `flood-${total}-${perMessage}-${kind}${++runs}`);
   return new Promise((resolve, reject) => {
     let frames = 0;
@@ -91,7 +98,9 @@ function flood(kind, total, perMessage) {
       release(kind, m);
       reject(new Error(`${kind}: error frame ${JSON.stringify(frame)}`));
     };
-    m.connect().catch((e) => {
+    const connecting = m.connect();
+    globalThis.WebSocket = NativeWebSocket;
+    connecting.catch((e) => {
       clearTimeout(timer);
       reject(new Error(`${kind}: connect failed: ${e}`));
     });

@@ -56,7 +56,8 @@ try {
     const get = (name) => metrics.find((m) => m.name === name)?.value ?? 0;
     return { script: get("ScriptDuration"), task: get("TaskDuration") };
   };
-  const flood = (kind, total, per) => browser.evaluate(`window.bench.flood(${JSON.stringify(kind)}, ${total}, ${per})`);
+  const flood = (kind, total, per, transport = "fake") =>
+    browser.evaluate(`window.bench.flood(${JSON.stringify(kind)}, ${total}, ${per}, ${JSON.stringify(transport)})`);
 
   // Dispatch throughput: warm up every path, then alternate which goes first in each round.
   // "bare" (a WebSocket that only counts) is the floor Chromium itself sets.
@@ -101,6 +102,16 @@ try {
     medianTaskUs: Object.fromEntries(Object.entries(taskPerFrame).map(([k, v]) => [k, median(v)])),
     medianPairRatio: median(pairRatios),
   };
+  // For reference: the same flood over a real WebSocket, where the socket is the ceiling.
+  const SOCKET_RUNS = 3;
+  const overSocket = { runs: SOCKET_RUNS };
+  for (const kind of ["chatwire", "seed", "bare"]) {
+    const fps = [];
+    for (let i = 0; i < SOCKET_RUNS; i++) fps.push((await flood(kind, FLOOD_FRAMES, 0, "socket")).fps);
+    overSocket[kind] = median(fps);
+    console.error(`  over a real socket: ${kind.padEnd(8)} ${Math.round(overSocket[kind]).toLocaleString("en")} frames/s`);
+  }
+  result.dispatch.overSocket = overSocket;
 
   // Memory: connect/close cycles, sampled along the way to tell warm-up from growth. Both
   // managers first run WARMUP_CYCLES unmeasured cycles: whichever went first would otherwise

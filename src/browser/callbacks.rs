@@ -16,10 +16,11 @@ pub enum Slot {
     Error,
     Unknown,
     StateChange,
+    Resumed,
 }
 
 impl Slot {
-    const COUNT: usize = 7;
+    const COUNT: usize = 8;
 
     /// The property name, used when a callback throws.
     pub fn name(self) -> &'static str {
@@ -31,6 +32,7 @@ impl Slot {
             Slot::Error => "onError",
             Slot::Unknown => "onUnknown",
             Slot::StateChange => "onStateChange",
+            Slot::Resumed => "onResumed",
         }
     }
 
@@ -42,7 +44,8 @@ impl Slot {
             FrameKind::StreamComplete => Slot::StreamComplete,
             FrameKind::ChatMessage => Slot::ChatMessage,
             FrameKind::Error => Slot::Error,
-            FrameKind::Unknown => Slot::Unknown,
+            FrameKind::Unknown | FrameKind::ReasoningToken => Slot::Unknown,
+            FrameKind::Resumed => Slot::Resumed,
         }
     }
 }

@@ -11,8 +11,10 @@ use js_sys::{Date, Math};
 use wasm_bindgen_futures::spawn_local;
 
 use super::auth_token::{settled_token, TokenAnswer};
+use super::dispatch;
 use super::endpoint;
 use super::keepalive;
+use super::outgoing;
 use super::page_life::{PageEvent, PageLife};
 use super::shared::{report, settle, with_state_change, Inner, Shared};
 use super::socket::Socket;
@@ -95,7 +97,8 @@ fn open_socket(shared: &Shared, token: &str) {
     }
 }
 
-/// The socket opened: start the heartbeat, flush the outbox, resolve `connect()`.
+/// The socket opened: start the heartbeat, resume the replies in flight, flush the outbox,
+/// resolve `connect()`.
 pub fn on_open(shared: &Shared) {
     let waiters = with_state_change(shared, |inner| {
         inner.life.opened();
@@ -106,8 +109,17 @@ pub fn on_open(shared: &Shared) {
             inner.timer = Some(keepalive::next_tick(shared, heartbeat.first_tick_ms()));
             inner.heartbeat = Some(heartbeat);
         }
-        let Inner { socket, outbox, .. } = inner;
+        let Inner {
+            socket,
+            outbox,
+            generations,
+            ..
+        } = inner;
         if let Some(socket) = socket {
+            // Resumes first: a chat in the outbox may be one the relay already answers.
+            for (by, offset) in generations.resume_requests() {
+                let _ = socket.send(&outgoing::resume_frame(by, offset));
+            }
             outbox.flush(|text| socket.send(text).is_ok());
         }
         mem::take(&mut inner.waiters)
@@ -135,6 +147,10 @@ pub fn on_lost(shared: &Shared, code: u16) {
         };
         (outcome, waiters)
     });
+    if !shared.borrow().lost.is_empty() {
+        // The socket that would have carried their `stream_expired` is gone.
+        dispatch::report_lost(shared);
+    }
     let error = match outcome {
         AfterLoss::Reconnect { .. } => return,
         AfterLoss::GiveUp => ErrorCode::ReconnectFailed,

@@ -20,12 +20,9 @@ pub fn set(target: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &key.into(), value);
 }
 
-/// `target[key]`, or `undefined` when `target` is not an object (or a getter throws, which
-/// cannot happen on what `JSON.parse` made).
+/// `target[key]`, or `undefined` when `target` is not an object (`Reflect.get` throws then,
+/// and the throw is caught) or a getter throws.
 pub fn get(target: &JsValue, key: &JsValue) -> JsValue {
-    if !target.is_object() {
-        return JsValue::UNDEFINED;
-    }
     Reflect::get(target, key).unwrap_or(JsValue::UNDEFINED)
 }
 

@@ -17,6 +17,7 @@ use super::options::read_options;
 use super::outgoing;
 use super::shared::{settle, with_state_change, Inner, Shared, Waiter};
 use crate::core::error::ErrorCode;
+use crate::core::generations::ResumeBy;
 use crate::core::state::ConnectionState;
 
 #[wasm_bindgen]
@@ -141,6 +142,34 @@ impl ChatWebSocketManager {
         Ok(outgoing::send_chat(&self.shared, message, conversation_id))
     }
 
+    /// After a page reload: resumes the reply of `conversationId` that the relay is still
+    /// generating, if there is one (its frames then arrive from the start, and
+    /// `onResumed` says whether it was found). Sent now if open, else after the next open.
+    #[wasm_bindgen(js_name = resumeConversation)]
+    pub fn resume_conversation(
+        &self,
+        #[wasm_bindgen(js_name = conversationId, unchecked_param_type = "string")]
+        conversation_id: JsValue,
+    ) -> Result<(), JsValue> {
+        if text(&conversation_id).is_none_or(|id| id.is_empty()) {
+            return Err(type_error(
+                "chatwire: resumeConversation(conversationId) takes a non-empty string",
+            ));
+        }
+        let frame = {
+            let mut inner = self.shared.borrow_mut();
+            inner
+                .generations
+                .expect_conversation(conversation_id.clone());
+            let by = ResumeBy::Conversation(&conversation_id);
+            (inner.life.state() == ConnectionState::Open).then(|| outgoing::resume_frame(by, 0))
+        };
+        if let Some(frame) = frame {
+            outgoing::send_text(&self.shared, frame);
+        }
+        Ok(())
+    }
+
     /// The connection state.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
     pub fn state(&self) -> String {
@@ -232,6 +261,13 @@ callback_property!(
     "onUnknown",
     Slot::Unknown,
     "((frame: UnknownFrame) => void) | null | undefined"
+);
+callback_property!(
+    on_resumed,
+    set_on_resumed,
+    "onResumed",
+    Slot::Resumed,
+    "((frame: ResumedFrame) => void) | null | undefined"
 );
 callback_property!(
     on_state_change,

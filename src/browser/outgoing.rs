@@ -3,11 +3,15 @@
 
 use alloc::string::String;
 
-use chatwire_protocol::{ChatRequest, ClientFrame};
+use alloc::borrow::Cow;
+
+use chatwire_protocol::{ChatRequest, ClientFrame, ResumeRequest};
 use js_sys::{Date, Math};
+use wasm_bindgen::JsValue;
 
 use super::shared::{report, Shared};
 use crate::core::error::ErrorCode;
+use crate::core::generations::ResumeBy;
 use crate::core::ids::client_message_id;
 use crate::core::state::ConnectionState;
 
@@ -34,14 +38,38 @@ pub fn send_chat(shared: &Shared, message: String, conversation_id: Option<Strin
     let id = {
         let mut inner = shared.borrow_mut();
         inner.sent_chats = inner.sent_chats.wrapping_add(1);
-        client_message_id(Date::now(), inner.sent_chats, Math::random())
+        let id = client_message_id(Date::now(), inner.sent_chats, Math::random());
+        let conversation_id = conversation_id.as_deref().map(JsValue::from_str);
+        inner
+            .generations
+            .expect(JsValue::from_str(&id), conversation_id);
+        id
     };
     let frame: ClientFrame<'_, ()> = ClientFrame::ChatMessage(ChatRequest {
         message: message.into(),
         conversation_id: conversation_id.map(Into::into),
         client_message_id: Some(id.as_str().into()),
     });
-    // A frame of strings always serialises.
-    send_text(shared, serde_json::to_string(&frame).unwrap_or_default());
+    send_text(shared, to_json(&frame));
     id
+}
+
+/// The `resume` frame for a reply named `by`, whose last applied offset is `offset`.
+pub fn resume_frame(by: ResumeBy<'_, JsValue>, offset: u64) -> String {
+    let text = |id: &JsValue| Some(Cow::Owned(id.as_string().unwrap_or_default()));
+    let mut request = ResumeRequest {
+        offset,
+        ..ResumeRequest::default()
+    };
+    match by {
+        ResumeBy::MessageId(id) => request.message_id = text(id),
+        ResumeBy::ClientMessageId(id) => request.client_message_id = text(id),
+        ResumeBy::Conversation(id) => request.conversation_id = text(id),
+    }
+    to_json(&ClientFrame::<()>::Resume(request))
+}
+
+/// A frame of strings and numbers always serialises.
+fn to_json(frame: &ClientFrame<'_, ()>) -> String {
+    serde_json::to_string(frame).unwrap_or_default()
 }

@@ -22,8 +22,8 @@ use super::js;
 use super::page_life::PageLife;
 use super::socket::Socket;
 use super::timer::Timeout;
-use crate::core::accumulator::{StreamAccumulator, StreamText};
 use crate::core::error::ErrorCode;
+use crate::core::generations::{Generation, Generations, StreamText};
 use crate::core::heartbeat::Heartbeat;
 use crate::core::options::Options;
 use crate::core::outbox::Outbox;
@@ -65,7 +65,14 @@ pub struct Inner {
     pub timer: Option<Timeout>,
     pub reconnect_due_at: f64,
     pub outbox: Outbox<String>,
-    pub streams: StreamAccumulator<JsValue, JsText>,
+    /// The replies in flight: their ids, last offset applied and text so far. Kept across
+    /// reconnects (they are resumed), cleared by `disconnect()`.
+    pub generations: Generations<JsValue, JsText>,
+    /// Replies the relay could not resume, waiting a moment for its `stream_expired` error
+    /// before they are reported as `stream_lost` (see `dispatch::report_lost`).
+    pub lost: Vec<Generation<JsValue, JsText>>,
+    /// When the `lost` replies are reported if no `stream_expired` names them first.
+    pub lost_timer: Option<Timeout>,
     pub callbacks: Callbacks,
     pub waiters: Vec<Waiter>,
     /// The `online`/`offline`/`visibilitychange` listeners, from `connect()` until closed.
@@ -88,7 +95,9 @@ impl Inner {
             heartbeat: None,
             timer: None,
             reconnect_due_at: 0.0,
-            streams: StreamAccumulator::default(),
+            generations: Generations::default(),
+            lost: Vec::new(),
+            lost_timer: None,
             callbacks: Callbacks::default(),
             waiters: Vec::new(),
             page: None,
@@ -98,21 +107,28 @@ impl Inner {
         }
     }
 
-    /// Stops for good (`closed`): no socket, timer or page listeners. Returns the pending
+    /// Stops for good (`closed`): no socket, timer or page listeners, no replies to resume
+    /// (the socket closes with 1000, "I am gone", so the relay stops them). Returns the pending
     /// `connect()` promises for the caller to reject once no borrow is held.
     pub fn stop(&mut self) -> Vec<Waiter> {
         self.life.stop();
+        if let Some(socket) = &self.socket {
+            socket.close_for_good();
+        }
         self.release_connection();
+        self.generations.clear();
+        self.lost.clear();
+        self.lost_timer = None;
         self.page = None;
         mem::take(&mut self.waiters)
     }
 
-    /// Drops the socket, timer and in-flight streams; later token answers are ignored.
+    /// Drops the socket and timer (the replies in flight stay, to be resumed); later token
+    /// answers are ignored.
     pub fn release_connection(&mut self) {
         self.socket = None;
         self.heartbeat = None;
         self.timer = None;
-        self.streams.clear();
         self.attempt = self.attempt.wrapping_add(1);
     }
 }

@@ -46,7 +46,16 @@ export interface PongFrame {
 
 export interface StreamTokenFrame {
   type: "stream_token";
-  data: { message_id: string; token: string; seq?: number; [key: string]: unknown };
+  data: {
+    message_id: string;
+    token: string;
+    seq?: number;
+    /** Position among all frames of the generation, from 1 (the manager drops repeats). */
+    offset?: number;
+    /** On a generation's first frame: the `client_message_id` of the chat it answers. */
+    client_message_id?: string;
+    [key: string]: unknown;
+  };
 }
 
 export interface StreamCompleteFrame {
@@ -59,6 +68,7 @@ export interface StreamCompleteFrame {
     client_message_id?: string;
     finish_reason?: string | null;
     usage?: Usage;
+    offset?: number;
     [key: string]: unknown;
   };
 }
@@ -82,7 +92,8 @@ export type ClientErrorCode =
   | "policy_violation"
   | "invalid_url"
   | "token_failed"
-  | "disconnected";
+  | "disconnected"
+  | "stream_lost";
 
 export interface ErrorFrame {
   type: "error";
@@ -90,10 +101,28 @@ export interface ErrorFrame {
     code: ClientErrorCode | (string & {});
     message: string;
     message_id?: string;
+    client_message_id?: string;
     retryable?: boolean;
+    /** For `stream_lost` and `stream_expired`: the text received before the reply was lost. */
+    content?: string;
+    offset?: number;
     /** For `bad_frame`: the frame as received. */
     raw?: unknown;
     [key: string]: unknown;
+  };
+}
+
+/** The relay's answer to a `resume` (sent by the manager after every reconnect). */
+export interface ResumedFrame {
+  type: "resumed";
+  data: {
+    message_id?: string;
+    client_message_id?: string;
+    conversation_id?: string;
+    /** The offset the frames that follow continue from. */
+    offset: number;
+    /** Whether the relay still had the reply; when not, `onError` reports it lost. */
+    recovered: boolean;
   };
 }
 
@@ -109,6 +138,7 @@ export type ServerFrame =
   | StreamCompleteFrame
   | ChatMessageFrame
   | ErrorFrame
+  | ResumedFrame
   | UnknownFrame;
 
 export interface ChatMessageRequest {
@@ -121,6 +151,11 @@ export interface CancelRequest {
   data: { message_id: string };
 }
 
+export interface ResumeRequest {
+  type: "resume";
+  data: { message_id?: string; client_message_id?: string; conversation_id?: string; offset: number };
+}
+
 export interface PingRequest {
   type: "ping";
   data?: Record<string, unknown>;
@@ -130,6 +165,7 @@ export interface PingRequest {
 export type ClientFrame =
   | ChatMessageRequest
   | CancelRequest
+  | ResumeRequest
   | PingRequest
   | { type: string; data?: unknown };
 

@@ -28,6 +28,9 @@ pub enum ErrorCode {
     TokenFailed,
     /// `disconnect()` was called while `connect()` was still pending.
     Disconnected,
+    /// A reply was in flight when the connection dropped, and the relay could not resume it
+    /// (it never knew it, or no longer does). The error carries what was received.
+    StreamLost,
 }
 
 impl ErrorCode {
@@ -42,6 +45,7 @@ impl ErrorCode {
             ErrorCode::InvalidUrl => "invalid_url",
             ErrorCode::TokenFailed => "token_failed",
             ErrorCode::Disconnected => "disconnected",
+            ErrorCode::StreamLost => "stream_lost",
         }
     }
 
@@ -65,6 +69,9 @@ impl ErrorCode {
             }
             ErrorCode::Disconnected => {
                 "chatwire: disconnect() was called before the connection opened"
+            }
+            ErrorCode::StreamLost => {
+                "chatwire: the connection dropped during a reply and the relay could not resume it"
             }
         }
     }
@@ -93,6 +100,7 @@ mod tests {
             ErrorCode::InvalidUrl,
             ErrorCode::TokenFailed,
             ErrorCode::Disconnected,
+            ErrorCode::StreamLost,
         ];
         let mut codes: Vec<&str> = all.iter().map(|e| e.code()).collect();
         assert!(codes

@@ -16,18 +16,25 @@ pub enum FrameKind {
     ChatMessage,
     /// `error`: the server reports a problem → `onError`.
     Error,
+    /// `reasoning_token`: a piece of the model's reasoning → `onUnknown` (no callback of its
+    /// own, but counted for resume like every frame of a generation).
+    ReasoningToken,
+    /// `resumed`: the relay's answer to a `resume` → `onResumed`.
+    Resumed,
     /// Any other type → `onUnknown`.
     Unknown,
 }
 
 impl FrameKind {
     /// Every kind with a `type` of its own and that type, the most frequent first.
-    pub const TYPED: [(FrameKind, &'static str); 5] = [
+    pub const TYPED: [(FrameKind, &'static str); 7] = [
         (FrameKind::StreamToken, frame_type::STREAM_TOKEN),
+        (FrameKind::ReasoningToken, frame_type::REASONING_TOKEN),
         (FrameKind::StreamComplete, frame_type::STREAM_COMPLETE),
         (FrameKind::ChatMessage, frame_type::CHAT_MESSAGE),
         (FrameKind::Pong, frame_type::PONG),
         (FrameKind::Error, frame_type::ERROR),
+        (FrameKind::Resumed, frame_type::RESUMED),
     ];
 
     /// Classifies a frame by its `type`, given a test of "is the type number `index` of
@@ -61,11 +68,16 @@ mod tests {
         );
         assert_eq!(FrameKind::from_type("chat_message"), FrameKind::ChatMessage);
         assert_eq!(FrameKind::from_type("error"), FrameKind::Error);
+        assert_eq!(
+            FrameKind::from_type("reasoning_token"),
+            FrameKind::ReasoningToken
+        );
+        assert_eq!(FrameKind::from_type("resumed"), FrameKind::Resumed);
     }
 
     #[test]
     fn other_types_are_unknown_and_matching_is_exact() {
-        for other in ["reasoning_token", "", "Pong", "stream_token ", "ping"] {
+        for other in ["", "Pong", "stream_token ", "ping"] {
             assert_eq!(FrameKind::from_type(other), FrameKind::Unknown, "{other:?}");
         }
     }

@@ -1,6 +1,6 @@
-X
-// minified import names) in Node, with the `ws` package standing in for the browser's
-// WebSocket, against the scripted test server. The browser suites (tests/web.rs) cover
+// Tests the package exactly as shipped (pkg/: the no_std release build, wasm-opt'd) in
+// Node, with the `ws` package standing in for the browser's WebSocket, against the scripted
+// test server. The browser suites (tests/web.rs) cover
 // behaviour in depth; this checks the artifact users install.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

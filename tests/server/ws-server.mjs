@@ -8,6 +8,12 @@
 //   down     refuses every upgrade with HTTP 503 (the socket never opens; client sees 1006)
 //   flaky3   refuses the first 2 upgrades the same way, then behaves like echo
 //   close4401 / close4403 / close1008   closes with that code right after the upgrade
+//   resume-N / lost-N / expired-N   a relay with resumable replies (see `Generation` below):
+//            each chat_message streams a 20-token reply, one token every 5 ms, with
+//            offsets; the first connection of the session is dropped after N tokens. On
+//            `resume`, `resume` answers `resumed` and the frames from two before the client's
+//            offset (duplicates the client must drop), then the live ones; `lost` answers
+//            recovered:false; `expired` answers recovered:false and a stream_expired error.
 //
 // Usage: node tests/server/ws-server.mjs [port]   (prints "listening <port> <port2>" when ready)
 //
@@ -59,6 +65,10 @@ function onConnection(ws, request) {
   }
   hello();
   if (kind === "silent") return;
+  if (["resume", "lost", "expired"].includes(kind)) {
+    resumable(ws, session, kind, count);
+    return;
+  }
 
   ws.on("message", (raw) => {
     let frame;
@@ -107,6 +117,99 @@ function runScript(ws, script) {
     default:
       send(ws, { type: "echo_error", data: { unknown_action: script.action } });
   }
+}
+
+// ---------------------------------------------------------------- resumable replies
+
+const TOKENS = 20;
+const generations = new Map(); // session -> Generation
+
+/** A reply that goes on while its socket is gone, keeping every frame for a resume. */
+class Generation {
+  constructor(session, request) {
+    this.messageId = `msg-${session}`;
+    this.clientMessageId = request.client_message_id;
+    this.conversationId = request.conversation_id ?? `conv-${session}`;
+    this.frames = [];
+    this.watcher = null;
+    let seq = 0;
+    const timer = setInterval(() => {
+      if (seq < TOKENS) {
+        const data = { message_id: this.messageId, token: `t${seq} `, seq: seq++ };
+        // The first frame of a generation names the chat it answers, as the relay does.
+        if (seq === 1) data.client_message_id = this.clientMessageId;
+        this.emit("stream_token", data);
+        return;
+      }
+      clearInterval(timer);
+      const content = Array.from({ length: TOKENS }, (_, i) => `t${i} `).join("");
+      this.emit("stream_complete", {
+        message_id: this.messageId,
+        conversation_id: this.conversationId,
+        client_message_id: this.clientMessageId,
+        content,
+        finish_reason: "stop",
+      });
+    }, 5);
+  }
+
+  emit(type, data) {
+    const frame = JSON.stringify({ type, data: { ...data, offset: this.frames.length + 1 } });
+    this.frames.push(frame);
+    if (this.watcher?.readyState === 1) this.watcher.send(frame);
+  }
+
+  ids() {
+    return {
+      message_id: this.messageId,
+      client_message_id: this.clientMessageId,
+      conversation_id: this.conversationId,
+    };
+  }
+}
+
+function resumable(ws, session, kind, connection) {
+  const dropAfter = Number(session.split("-")[1] ?? 5);
+  const answer = (ids, offset) => {
+    const generation = generations.get(session);
+    if (kind !== "resume" || !generation) {
+      send(ws, { type: "resumed", data: { ...ids, offset, recovered: false } });
+      if (kind === "expired") {
+        send(ws, {
+          type: "error",
+          data: { code: "stream_expired", message: "expired", ...ids, retryable: false },
+        });
+      }
+      return;
+    }
+    send(ws, { type: "resumed", data: { ...generation.ids(), offset, recovered: true } });
+    // Two frames the client already applied, as a relay may send them again.
+    for (const frame of generation.frames.slice(Math.max(0, offset - 2))) ws.send(frame);
+    generation.watcher = ws;
+  };
+  ws.on("message", (raw) => {
+    const frame = JSON.parse(raw.toString());
+    if (frame.type === "ping") send(ws, { type: "pong", data: frame.data ?? {} });
+    else if (frame.type === "resume") answer(frame.data, frame.data.offset ?? 0);
+    else if (frame.type === "chat_message") {
+      const known = generations.get(session);
+      if (known && known.clientMessageId === frame.data.client_message_id) {
+        answer({ client_message_id: known.clientMessageId }, 0);
+        return;
+      }
+      const generation = new Generation(session, frame.data);
+      generations.set(session, generation);
+      generation.watcher = ws;
+      if (connection === 1) {
+        const drop = setInterval(() => {
+          if (generation.frames.length < dropAfter) return;
+          clearInterval(drop);
+          if (kind !== "resume") generations.delete(session);
+          ws.terminate();
+        }, 1);
+      }
+    }
+  });
 }
 
 Promise.all([wss, second].map((server) => new Promise((resolve) => server.on("listening", resolve)))).then(() => {

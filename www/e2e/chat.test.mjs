@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startFakeUpstream, tokenize } from "./fake-upstream.mjs";
-import { artifactPath, ensureDevBuild, freePort, launchBrowser, startRelay } from "./harness.mjs";
+import { artifactPath, ensureDevBuild, freePort, launchBrowser, startCutProxy, startRelay } from "./harness.mjs";
 
 const TOKEN = "e2e-token";
 
@@ -300,9 +300,8 @@ describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
 
       await relay.stop("SIGKILL");
       await waitForStatus(page, "reconnecting", 5_000);
-      // What had arrived stays, marked as cut short.
-      await page.locator("[data-testid=message][data-role=assistant][data-cut=interrupted]").waitFor({ timeout: 2_000 });
-      assert.equal(await page.getByTestId("streaming").count(), 0);
+      // What had arrived stays on screen while the manager reconnects to resume it.
+      assert.equal(await page.getByTestId("streaming").count(), 1, "the reply stays while reconnecting");
       const label = await page.getByTestId("status").innerText();
       assert.match(label, /Reconnecting( in \d+s)?…/);
       assert.equal(await page.getByTestId("input").isDisabled(), true, "input disabled while reconnecting");
@@ -311,12 +310,73 @@ describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
 
       relay = await startRelay({ port: relayPort, env: relayEnv });
       await waitForStatus(page, "open", 15_000);
+      // The new relay process cannot resume a reply the old one held in memory: what had
+      // arrived stays, marked as cut short.
+      await page.locator("[data-testid=message][data-role=assistant][data-cut=interrupted]").waitFor({ timeout: 5_000 });
+      assert.equal(await page.getByTestId("streaming").count(), 0);
       assert.equal(await page.getByTestId("input").isEnabled(), true);
 
       const text = "Back online after the relay restart.";
       upstream.next({ tokens: tokenize(text), delayMs: 20 });
       assert.equal(await ask(page, "Are you there?"), text);
       assert.ok(chat.sockets.length >= 2, "a new socket was opened");
+      await chat.context.close();
+    })();
+  });
+
+  test("connection cut mid-answer: the reply resumes and ends identical to the upstream text", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const proxy = await startCutProxy(relayPort);
+      try {
+        const chat = (ctx.chat = await openChat({ base: proxy.url }));
+        const { page } = chat;
+        await waitForStatus(page, "open");
+        const tokens = Array.from({ length: 60 }, (_, i) => ` word${i}`);
+        upstream.next({ tokens, delayMs: 25 });
+        const before = upstream.requests.length;
+        await recordStreaming(page);
+        await sendText(page, "Tell me a long story");
+        await upstream.waitFor(() => upstream.requests[before]?.sentTokens >= 8, 10_000, "8 tokens sent");
+        assert.ok(proxy.cut() >= 1, "the page's socket was cut");
+        await waitForStatus(page, "reconnecting", 5_000);
+        assert.equal(await page.getByTestId("streaming").count(), 1, "the reply stays on screen");
+        const reply = page.locator("[data-testid=message][data-role=assistant]").last();
+        await reply.waitFor({ timeout: 20_000 });
+        assert.equal((await reply.getByTestId("message-content").innerText()).trim(), tokens.join("").trim());
+        assert.ok(!(await reply.getAttribute("data-cut")), "not marked as cut short");
+        // Every text the streaming bubble showed was a prefix of the answer: no token twice.
+        const snapshots = await page.evaluate(() => /** @type {any} */ (window).__streamSnapshots);
+        const full = tokens.join("");
+        for (const snap of snapshots) assert.ok(full.startsWith(snap) || full.trim().startsWith(snap.trim()), `not a prefix: ${snap}`);
+        assert.ok(chat.sockets.length >= 2, "a new socket was opened");
+        assert.ok(chat.sent.some((f) => f.type === "resume"), "the manager sent resume");
+        assert.equal(upstream.requests.length, before + 1, "one upstream request: no second generation");
+        await chat.context.close();
+      } finally {
+        await proxy.close();
+      }
+    })();
+  });
+
+  test("page reloaded mid-answer: the reply completes in the reloaded page", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat());
+      const { page } = chat;
+      await waitForStatus(page, "open");
+      const tokens = Array.from({ length: 60 }, (_, i) => ` step${i}`);
+      upstream.next({ tokens, delayMs: 25 });
+      const before = upstream.requests.length;
+      await sendText(page, "Count slowly");
+      await upstream.waitFor(() => upstream.requests[before]?.sentTokens >= 8, 10_000, "8 tokens sent");
+      await page.reload();
+      await waitForStatus(page, "open");
+      const reply = page.locator("[data-testid=message][data-role=assistant]").last();
+      await reply.waitFor({ timeout: 20_000 });
+      assert.equal((await reply.getByTestId("message-content").innerText()).trim(), tokens.join("").trim());
+      assert.equal(upstream.requests.length, before + 1, "one upstream request: no second generation");
+      assert.ok(chat.sent.some((f) => f.type === "resume" && f.data.conversation_id), "resumed by conversation");
       await chat.context.close();
     })();
   });

@@ -171,3 +171,47 @@ export function ensureDevBuild() {
   if (r.status !== 0) throw new Error(`development build failed:\n${r.stdout}\n${r.stderr}`);
   return DEV_DIST;
 }
+
+/**
+ * A TCP proxy to `127.0.0.1:targetPort` whose connections can be cut at once, as a mobile
+ * network or a proxy timeout cuts them: `cut()` destroys every open connection (both sides),
+ * so the browser sees its WebSocket drop (1006) while the relay sees a reset.
+ */
+export async function startCutProxy(targetPort) {
+  const open = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    const pair = [client, upstream];
+    open.add(pair);
+    const close = () => {
+      open.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", close).on("close", close);
+    upstream.on("error", close).on("close", close);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = /** @type {net.AddressInfo} */ (server.address());
+  return {
+    url: `http://127.0.0.1:${port}`,
+    /** Destroys every connection open now; returns how many. */
+    cut() {
+      const n = open.size;
+      for (const [client, upstream] of [...open]) {
+        client.resetAndDestroy?.() ?? client.destroy();
+        upstream.destroy();
+      }
+      open.clear();
+      return n;
+    },
+    /** Stops listening and cuts what is still open (server.close() alone waits for it). */
+    close() {
+      const closed = new Promise((resolve) => server.close(() => resolve()));
+      this.cut();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// A WebSocket stand-in inside the page, for measuring what a manager costs per frame on the
+// main thread. A real socket caps every manager at the browser's own delivery rate (about
+// 50k frames/s here), which measures the harness, not the manager; this one hands frames
+// over as fast as the page takes them, as MessageEvents, a batch per task.
+//
+// It plays the benchmark server's `flood-{N}-{perMessage}-{run}` sessions
+// (bench/browser/server.mjs) with the same frames, and accepts any other session silently.
+
+const BATCH = 1024;
+
+/** Runs `callback` in a new task without setTimeout's 4 ms clamp. */
+const nextTask = (() => {
+  const channel = new MessageChannel();
+  const queue = [];
+  channel.port1.onmessage = () => queue.shift()();
+  return (callback) => {
+    queue.push(callback);
+    channel.port2.postMessage(null);
+  };
+})();
+
+const tokenFrame = (messageId, seq) =>
+  `{"type":"stream_token","data":{"message_id":"${messageId}","token":"tok","seq":${seq}}}`;
+const completeFrame = (messageId, tokens) =>
+  `{"type":"stream_complete","data":{"message_id":"${messageId}","content":"${"tok".repeat(tokens)}","finish_reason":"stop"}}`;
+
+/** The frames of a flood of `total` tokens, `perMessage` per message (0: one message). */
+function* floodFrames(total, perMessage) {
+  const per = perMessage > 0 ? perMessage : total;
+  let sent = 0;
+  for (let message = 1; sent < total; message++) {
+    const id = perMessage > 0 ? `m${message}` : "m1";
+    const count = Math.min(per, total - sent);
+    for (let seq = 0; seq < count; seq++) yield tokenFrame(id, seq);
+    yield completeFrame(id, count);
+    sent += count;
+  }
+}
+
+export class FakeWebSocket extends EventTarget {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSING = 2;
+  static CLOSED = 3;
+
+  constructor(url) {
+    super();
+    this.url = String(url);
+    this.readyState = FakeWebSocket.CONNECTING;
+    this.onopen = this.onmessage = this.onclose = this.onerror = null;
+    const flood = /\/ws\/chat\/flood-(\d+)-(\d+)-/.exec(this.url);
+    nextTask(() => {
+      if (this.readyState !== FakeWebSocket.CONNECTING) return;
+      this.readyState = FakeWebSocket.OPEN;
+      this.#emit(new Event("open"));
+      if (flood) this.#play(floodFrames(Number(flood[1]), Number(flood[2])));
+    });
+  }
+
+  /** Delivers `event` as a browser does: the `on…` handler, then the listeners. */
+  #emit(event) {
+    this[`on${event.type}`]?.call(this, event);
+    this.dispatchEvent(event);
+  }
+
+  #play(frames) {
+    for (let i = 0; i < BATCH; i++) {
+      if (this.readyState !== FakeWebSocket.OPEN) return;
+      const next = frames.next();
+      if (next.done) return;
+      this.#emit(new MessageEvent("message", { data: next.value }));
+    }
+    nextTask(() => this.#play(frames));
+  }
+
+  send() {}
+
+  close(code = 1000) {
+    if (this.readyState >= FakeWebSocket.CLOSING) return;
+    this.readyState = FakeWebSocket.CLOSED;
+    nextTask(() => this.#emit(new CloseEvent("close", { code, wasClean: true })));
+  }
+}
