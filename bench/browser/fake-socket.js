@@ -43,11 +43,13 @@ export class FakeWebSocket extends EventTarget {
   static CLOSING = 2;
   static CLOSED = 3;
 
+  /** The `on…` event handler properties, each a listener as in a browser. */
+  #handlers = {};
+
   constructor(url) {
     super();
     this.url = String(url);
     this.readyState = FakeWebSocket.CONNECTING;
-    this.onopen = this.onmessage = this.onclose = this.onerror = null;
     const flood = /\/ws\/chat\/flood-(\d+)-(\d+)-/.exec(this.url);
     nextTask(() => {
       if (this.readyState !== FakeWebSocket.CONNECTING) return;
@@ -57,11 +59,27 @@ export class FakeWebSocket extends EventTarget {
     });
   }
 
-  /** Delivers `event` as a browser does: the `on…` handler, then the listeners. */
+  /** Delivers `event` as a browser does: one dispatch reaches the `on…` handler and the
+   *  listeners alike. */
   #emit(event) {
-    this[`on${event.type}`]?.call(this, event);
     this.dispatchEvent(event);
   }
+
+  #setHandler(type, handler) {
+    const old = this.#handlers[type];
+    if (old) this.removeEventListener(type, old);
+    this.#handlers[type] = typeof handler === "function" ? handler : null;
+    if (this.#handlers[type]) this.addEventListener(type, this.#handlers[type]);
+  }
+
+  get onopen() { return this.#handlers.open ?? null; }
+  set onopen(handler) { this.#setHandler("open", handler); }
+  get onmessage() { return this.#handlers.message ?? null; }
+  set onmessage(handler) { this.#setHandler("message", handler); }
+  get onclose() { return this.#handlers.close ?? null; }
+  set onclose(handler) { this.#setHandler("close", handler); }
+  get onerror() { return this.#handlers.error ?? null; }
+  set onerror(handler) { this.#setHandler("error", handler); }
 
   #play(frames) {
     for (let i = 0; i < BATCH; i++) {
