@@ -181,12 +181,14 @@ fn server_frame(u: &mut Unstructured<'_>) -> Result<Server> {
         0 => ServerFrame::Pong(json(u, 3)?),
         1 => ServerFrame::StreamToken {
             message_id: text(u)?,
+            client_message_id: maybe_text(u)?,
             token: text(u)?,
             seq: u.arbitrary()?,
             offset: u.arbitrary()?,
         },
         2 => ServerFrame::ReasoningToken {
             message_id: text(u)?,
+            client_message_id: maybe_text(u)?,
             token: text(u)?,
             seq: u.arbitrary()?,
             offset: u.arbitrary()?,

@@ -25,6 +25,10 @@ pub enum ServerFrame<'a, J> {
     StreamToken {
         /// The relay's id of the generation.
         message_id: Cow<'a, str>,
+        /// Only on the generation's first frame (offset 1), when the chat had one: the
+        /// `client_message_id` it answers, so a client links the two before the end.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_message_id: Option<Cow<'a, str>>,
         /// The text piece.
         token: Cow<'a, str>,
         /// Counts from 0 within the message's answer tokens.
@@ -37,6 +41,10 @@ pub enum ServerFrame<'a, J> {
     ReasoningToken {
         /// The relay's id of the generation.
         message_id: Cow<'a, str>,
+        /// Only on the generation's first frame (offset 1), when the chat had one: the
+        /// `client_message_id` it answers, so a client links the two before the end.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_message_id: Option<Cow<'a, str>>,
         /// The text piece.
         token: Cow<'a, str>,
         /// Counts from 0 within the message's reasoning tokens, apart from `stream_token`.
@@ -208,6 +216,7 @@ mod tests {
         assert_eq!(Frame::Pong(()).offset(), None);
         let token = Frame::StreamToken {
             message_id: "m".into(),
+            client_message_id: None,
             token: "t".into(),
             seq: 0,
             offset: 1,

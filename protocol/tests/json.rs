@@ -82,6 +82,7 @@ fn token_frames() {
     server_round_trip(
         ServerFrame::StreamToken {
             message_id: "msg_3f2a9c0d1b7e4a55".into(),
+            client_message_id: None,
             token: "Hel\"lo".into(),
             seq: 0,
             offset: 2,
@@ -91,11 +92,12 @@ fn token_frames() {
     server_round_trip(
         ServerFrame::ReasoningToken {
             message_id: "m".into(),
+            client_message_id: Some("c-1".into()),
             token: "The user greets.".into(),
             seq: 0,
             offset: 1,
         },
-        json!({"type": "reasoning_token", "data": {"message_id": "m", "token": "The user greets.", "seq": 0, "offset": 1}}),
+        json!({"type": "reasoning_token", "data": {"message_id": "m", "client_message_id": "c-1", "token": "The user greets.", "seq": 0, "offset": 1}}),
     );
 }
 

@@ -25,6 +25,8 @@ use crate::registry::{Control, Publisher, StoredFrame};
 /// Sends a generation's tokens to the browser, numbering them and keeping the answer text.
 pub struct Emitter {
     publisher: Publisher,
+    /// Named in the generation's first frame, so the client links the chat to the reply.
+    client_message_id: Option<String>,
     seq: u64,
     reasoning_seq: u64,
     offset: u64,
@@ -36,9 +38,15 @@ pub struct Emitter {
 impl Emitter {
     /// An emitter publishing through `publisher`, whose clock started when the message
     /// arrived.
-    pub fn new(publisher: Publisher, started: Instant, metrics: Arc<Metrics>) -> Emitter {
+    pub fn new(
+        publisher: Publisher,
+        client_message_id: Option<String>,
+        started: Instant,
+        metrics: Arc<Metrics>,
+    ) -> Emitter {
         Emitter {
             publisher,
+            client_message_id,
             seq: 0,
             reasoning_seq: 0,
             offset: 0,
@@ -63,6 +71,7 @@ impl Emitter {
         let offset = self.next_offset();
         let frame = protocol::encode(&ServerFrame::StreamToken {
             message_id: self.publisher.message_id().into(),
+            client_message_id: self.first_frame_client_id(offset),
             token: token.into(),
             seq: self.seq,
             offset,
@@ -82,6 +91,7 @@ impl Emitter {
         let offset = self.next_offset();
         let frame = protocol::encode(&ServerFrame::ReasoningToken {
             message_id: self.publisher.message_id().into(),
+            client_message_id: self.first_frame_client_id(offset),
             token: token.into(),
             seq: self.reasoning_seq,
             offset,
@@ -89,6 +99,14 @@ impl Emitter {
         self.reasoning_seq += 1;
         self.metrics.reasoning_token();
         self.send(offset, false, frame).await;
+    }
+
+    /// The `client_message_id` for the frame at `offset`: only the first frame names it.
+    fn first_frame_client_id(&self, offset: u64) -> Option<std::borrow::Cow<'_, str>> {
+        (offset == 1)
+            .then_some(self.client_message_id.as_deref())
+            .flatten()
+            .map(Into::into)
     }
 
     /// The offset of the generation's next frame (they count from 1 across all its frames).
@@ -204,7 +222,12 @@ async fn answer(
         started,
     } = job;
     let active = metrics.stream();
-    let mut emitter = Emitter::new(publisher, started, Arc::clone(&metrics));
+    let mut emitter = Emitter::new(
+        publisher,
+        client_message_id.clone(),
+        started,
+        Arc::clone(&metrics),
+    );
     let prompt = Prompt { history, user };
     let outcome = {
         // Boxed: the task outlives the request (it keeps the frames for the resume grace),

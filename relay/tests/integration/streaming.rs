@@ -26,6 +26,10 @@ async fn offline_provider_streams_a_labelled_reply_token_by_token() {
     assert_eq!(done["data"]["finish_reason"], "stop");
     let message_id = done["data"]["message_id"].as_str().unwrap();
     assert!(frames.iter().all(|f| f["data"]["message_id"] == message_id));
+    // Only the first frame names the chat it answers, so a client can link the two early.
+    assert_eq!(frames[0]["data"]["client_message_id"], "c-1");
+    let tokens = frames.iter().filter(|f| f["type"] == "stream_token");
+    assert!(tokens.skip(1).all(|f| f["data"].get("client_message_id").is_none()));
     // The follow-up knows it is the second message of the conversation.
     client.chat("And Go?", "conv_1", "c-2").await;
     let text = joined(&client.reply().await, "stream_token");
@@ -39,7 +43,9 @@ async fn conversation_id_is_assigned_when_missing() {
     client
         .send_json(json!({"type": "chat_message", "data": {"message": "hi"}}))
         .await;
-    let done = assert_complete(&client.reply().await);
+    let frames = client.reply().await;
+    assert!(frames[0]["data"].get("client_message_id").is_none());
+    let done = assert_complete(&frames);
     assert!(done["data"]["conversation_id"]
         .as_str()
         .unwrap()
