@@ -29,7 +29,9 @@ async fn offline_provider_streams_a_labelled_reply_token_by_token() {
     // Only the first frame names the chat it answers, so a client can link the two early.
     assert_eq!(frames[0]["data"]["client_message_id"], "c-1");
     let tokens = frames.iter().filter(|f| f["type"] == "stream_token");
-    assert!(tokens.skip(1).all(|f| f["data"].get("client_message_id").is_none()));
+    assert!(tokens
+        .skip(1)
+        .all(|f| f["data"].get("client_message_id").is_none()));
     // The follow-up knows it is the second message of the conversation.
     client.chat("And Go?", "conv_1", "c-2").await;
     let text = joined(&client.reply().await, "stream_token");
