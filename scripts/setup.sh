@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what chatwire needs, idempotently: each step is skipped when already done.
 #   scripts/setup.sh build   toolchain to build pkg/, www/ and the relay
-#   scripts/setup.sh test    the above plus headless Chromium/Firefox and their drivers
+#   scripts/setup.sh test    the above plus headless Chromium/Firefox and their drivers, and
+#                            Debian's redis-server and haproxy for the shared-state tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-build}"
@@ -46,6 +47,9 @@ if [ "$mode" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v firefox-esr >/dev/null || command -v firefox >/dev/null || missing+=(firefox-esr)
+  # The relay's Redis tests start their own redis-server; haproxy balances two relays.
+  command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+  command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
   if [ ${#missing[@]} -gt 0 ]; then
     step "apt-get install ${missing[*]}"
     as_root apt-get update -qq

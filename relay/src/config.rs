@@ -12,6 +12,7 @@ use clap::Parser;
 
 use crate::auth::{OriginPolicy, TokenSet};
 use crate::history::HistoryLimits;
+use crate::redis_conn::Redis;
 use crate::registry::{BufferBounds, ResumeConfig};
 
 /// Default upstream, DeepSeek's OpenAI-compatible API.
@@ -81,6 +82,24 @@ pub struct Cli {
     #[arg(long, env = "RELAY_RESUME_BUFFER_BYTES", value_name = "RELAY_RESUME_BUFFER_BYTES",
           default_value_t = 1_048_576, value_parser = clap::value_parser!(u64).range(1_024..=1_073_741_824))]
     pub resume_buffer_bytes: u64,
+    /// Redis URL (`redis://host:port/db`) shared by several relay instances for history, the
+    /// conversation lease and accepted client ids. Unset: all of it stays in this process.
+    #[arg(
+        long,
+        env = "RELAY_REDIS_URL",
+        value_name = "RELAY_REDIS_URL",
+        hide_env_values = true
+    )]
+    pub redis_url: Option<String>,
+    /// How long Redis keeps a conversation's history after its last message, in seconds.
+    #[arg(long, env = "RELAY_HISTORY_TTL_SECS", value_name = "RELAY_HISTORY_TTL_SECS",
+          default_value_t = 2_592_000, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub history_ttl_secs: u64,
+    /// How long a conversation's lease in Redis outlives an instance that stopped renewing
+    /// it (crashed), in ms; renewed every third of it while a reply runs.
+    #[arg(long, env = "RELAY_REDIS_LEASE_MS", value_name = "RELAY_REDIS_LEASE_MS",
+          default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(300..=600_000))]
+    pub redis_lease_ms: u64,
     /// API key for the upstream. Unset: the offline provider answers (no network needed).
     #[arg(
         long,
@@ -196,6 +215,10 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How long unwatched replies wait for a resume, and how much of each is kept.
     pub resume: ResumeConfig,
+    /// The shared store (`RELAY_REDIS_URL`); `None`: everything in this process.
+    pub redis: Option<Redis>,
+    /// How long a conversation's lease in Redis lasts unless renewed.
+    pub redis_lease: Duration,
     /// Built demo directory.
     pub static_dir: PathBuf,
     /// wasm-pack output directory.
@@ -228,6 +251,8 @@ impl Default for Config {
             ws_read_buffer: 2 * 1024,
             shutdown_grace: Duration::from_secs(10),
             resume: ResumeConfig::default(),
+            redis: None,
+            redis_lease: Duration::from_secs(10),
             static_dir: PathBuf::from("www/dist"),
             pkg_dir: PathBuf::from("pkg"),
         }
@@ -263,6 +288,10 @@ impl Cli {
             }
         }
         let model = non_empty(self.deepseek_model);
+        let redis = non_empty(self.redis_url)
+            .map(|url| Redis::open(&url))
+            .transpose()
+            .map_err(|e| invalid("RELAY_REDIS_URL", format!("not a Redis URL ({e})")))?;
         let defaults = Config::default();
         let config = Config {
             addr: self.addr,
@@ -286,6 +315,12 @@ impl Cli {
                     max_bytes: usize::try_from(self.resume_buffer_bytes).unwrap_or(usize::MAX),
                 },
             },
+            history: HistoryLimits {
+                idle_ttl: Duration::from_secs(self.history_ttl_secs),
+                ..defaults.history
+            },
+            redis,
+            redis_lease: Duration::from_millis(self.redis_lease_ms),
             static_dir: self.static_dir,
             pkg_dir: self.pkg_dir,
             ..defaults
@@ -351,6 +386,24 @@ mod tests {
         assert_eq!(c.resume.bounds, BufferBounds::default());
         let c = parse(&["--resume-grace-ms", "500"]).unwrap();
         assert_eq!(c.resume.grace, Duration::from_millis(500));
+        assert!(c.redis.is_none());
+        assert_eq!(c.history.idle_ttl, Duration::from_secs(30 * 24 * 3600));
+    }
+
+    #[test]
+    fn redis_url_is_checked_and_never_shown() {
+        let c = parse(&["--redis-url", "redis://:hunter2@127.0.0.1:6379/0"]).unwrap();
+        assert!(c.redis.is_some());
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let c = parse(&["--redis-url", " "]).unwrap();
+        assert!(c.redis.is_none());
+        let e = parse(&["--redis-url", "http://x"]).unwrap_err();
+        assert!(e.contains("RELAY_REDIS_URL"), "{e}");
+        let e = parse(&["--history-ttl-secs", "0"]).unwrap_err();
+        assert!(e.contains("RELAY_HISTORY_TTL_SECS"), "{e}");
+        let c = parse(&["--redis-lease-ms", "900", "--history-ttl-secs", "60"]).unwrap();
+        assert_eq!(c.redis_lease, Duration::from_millis(900));
+        assert_eq!(c.history.idle_ttl, Duration::from_secs(60));
     }
 
     #[test]

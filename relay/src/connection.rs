@@ -21,12 +21,12 @@ use tokio::time::Instant;
 use crate::auth::TokenId;
 use crate::error::ErrorCode;
 use crate::generation::{self, Job};
-use crate::history::ConversationKey;
+use crate::history::{AcceptError, BeginError, ConversationKey};
 use crate::ids::new_id;
 use crate::protocol::{
     self, close, ChatRequest, ClientFrame, ResumeRequest, ResumeTarget, ServerFrame,
 };
-use crate::registry::{Decision, Scope, StreamMeta, WatchEnd};
+use crate::registry::{self, Decision, Lookup, Scope, StreamMeta, WatchEnd};
 use crate::state::AppState;
 
 /// Frames buffered between a socket's watchers and its writer.
@@ -342,13 +342,39 @@ impl Connection {
             session_id: self.scope.session_id.clone(),
             conversation_id: conversation_id.clone(),
         };
-        let Ok((turn, history)) = state.store.begin(key) else {
-            return self
-                .send_error(socket, ErrorCode::Busy, None, client_id)
-                .await;
+        let message_id = new_id("msg");
+        let (turn, history) = match state.store.begin(key, &message_id).await {
+            Ok(begun) => begun,
+            Err(BeginError::Busy) => {
+                return self
+                    .send_error(socket, ErrorCode::Busy, None, client_id)
+                    .await
+            }
+            Err(_) => return self.store_unavailable(socket, client_id).await,
         };
+        let meta = StreamMeta {
+            scope: self.scope.clone(),
+            message_id: message_id.clone(),
+            client_message_id: client_id.map(str::to_owned),
+            conversation_id: conversation_id.clone(),
+        };
+        // With a shared store, the client id may have been accepted by another instance
+        // (an outbox re-sending after reconnecting elsewhere): never answer it twice.
+        match state.store.accept_client_id(&meta).await {
+            Ok(()) => {}
+            Err(AcceptError::Taken(accepted)) => {
+                turn.release().await;
+                let target = ResumeTarget::ClientMessageId(client_id.unwrap_or_default());
+                let decision = registry::resume::decide(target, Lookup::Expired(accepted), 0);
+                return self.answer_resume(socket, decision, &asked, 0).await;
+            }
+            Err(_) => {
+                turn.release().await;
+                return self.store_unavailable(socket, client_id).await;
+            }
+        }
         let Ok(permit) = state.upstream_slots.clone().try_acquire_owned() else {
-            drop(turn);
+            turn.release().await;
             tracing::warn!(
                 max = state.config.max_upstream,
                 "RELAY_MAX_UPSTREAM reached; refusing a generation"
@@ -356,13 +382,6 @@ impl Connection {
             return self
                 .send_error(socket, ErrorCode::RateLimited, None, client_id)
                 .await;
-        };
-        let message_id = new_id("msg");
-        let meta = StreamMeta {
-            scope: self.scope.clone(),
-            message_id: message_id.clone(),
-            client_message_id: client_id.map(str::to_owned),
-            conversation_id: conversation_id.clone(),
         };
         let job = Job {
             message_id: message_id.clone(),
@@ -516,6 +535,19 @@ impl Connection {
             }
             _ => Flow::Continue,
         }
+    }
+
+    /// The shared store (Redis) is unreachable: the message is refused with a retryable
+    /// error. `server_restarting` is the retryable code whose advice fits (reconnect, maybe
+    /// through another instance, and send again); the wire protocol has no store-specific one.
+    async fn store_unavailable(
+        &mut self,
+        socket: &mut WebSocket,
+        client_message_id: Option<&str>,
+    ) -> Flow {
+        tracing::warn!(session_id = %self.scope.session_id, "conversation store (Redis) unavailable; chat message refused");
+        self.send_error(socket, ErrorCode::ServerRestarting, None, client_message_id)
+            .await
     }
 
     async fn send_error(

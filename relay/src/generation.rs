@@ -296,9 +296,11 @@ async fn answer(
     // Record the exchange before the browser can see the end of it, so an immediate
     // follow-up finds the conversation free and its history complete.
     match outcome {
-        Ok(Reply::Streamed { .. }) => turn.commit(prompt.user, emitter.content().to_owned()),
-        Ok(Reply::Whole { content }) => turn.commit(prompt.user, content),
-        Err(_) => drop(turn),
+        Ok(Reply::Streamed { .. }) => {
+            turn.commit(prompt.user, emitter.content().to_owned()).await;
+        }
+        Ok(Reply::Whole { content }) => turn.commit(prompt.user, content).await,
+        Err(_) => turn.release().await,
     }
     emitter.send(offset, true, frame).await;
     drop(active);

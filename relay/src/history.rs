@@ -3,13 +3,25 @@
 //! Each conversation keeps its last turns so follow-up questions have context, trimmed oldest
 //! exchange first when it exceeds [`HistoryLimits`]. Only the visible answer is stored; the
 //! model's reasoning is never kept, so it is never sent back upstream. The store also enforces
-//! one generation per conversation: [`ConversationStore::begin`] fails with [`Busy`] while
-//! another generation of the same conversation holds its [`TurnGuard`].
+//! one generation per conversation: [`ConversationStore::begin`] fails with
+//! [`BeginError::Busy`] while another generation of the same conversation holds its
+//! [`TurnGuard`] (its lease).
+//!
+//! Handlers see [`ConversationStore`]; behind it a [`HistoryBackend`] keeps the state, in
+//! this process ([`memory`], the default) or in Redis ([`redis`], shared by several relay
+//! instances, `RELAY_REDIS_URL`).
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+pub mod memory;
+pub mod redis;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
 
 use crate::auth::TokenId;
+use crate::registry::StreamMeta;
 
 /// Bounds on what the relay remembers.
 #[derive(Debug, Clone, Copy)]
@@ -18,8 +30,11 @@ pub struct HistoryLimits {
     pub max_messages: usize,
     /// Most characters kept per conversation.
     pub max_chars: usize,
-    /// Most conversations kept; the least recently used idle one is forgotten first.
+    /// Most conversations kept in memory; the least recently used idle one is forgotten
+    /// first. (Redis forgets by [`HistoryLimits::idle_ttl`] instead.)
     pub max_conversations: usize,
+    /// How long Redis keeps a conversation nobody writes to (`RELAY_HISTORY_TTL_SECS`).
+    pub idle_ttl: Duration,
 }
 
 impl Default for HistoryLimits {
@@ -28,6 +43,7 @@ impl Default for HistoryLimits {
             max_messages: 40,
             max_chars: 48_000,
             max_conversations: 10_000,
+            idle_ttl: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -71,236 +87,164 @@ pub struct ConversationKey {
     pub conversation_id: String,
 }
 
-/// The conversation already has a generation in flight.
+/// Why a generation of a conversation could not begin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("conversation busy")]
-pub struct Busy;
-
-#[derive(Default)]
-struct Conversation {
-    turns: VecDeque<Turn>,
-    chars: usize,
-    busy: bool,
-    last_used: u64,
+#[non_exhaustive]
+pub enum BeginError {
+    /// The conversation already has a generation in flight (on this or another instance).
+    #[error("conversation busy")]
+    Busy,
+    /// The shared store (Redis) cannot be reached; retry later.
+    #[error("conversation store unavailable")]
+    Unavailable,
 }
 
-impl Conversation {
-    fn trim(&mut self, limits: &HistoryLimits) {
-        while self.turns.len() > limits.max_messages || self.chars > limits.max_chars {
-            let Some(dropped) = self.turns.pop_front() else {
-                break;
-            };
-            self.chars -= dropped.content.chars().count();
-            // Keep the history starting with a user turn: drop the orphaned answer too.
-            while self
-                .turns
-                .front()
-                .is_some_and(|t| t.role == Role::Assistant)
-            {
-                if let Some(answer) = self.turns.pop_front() {
-                    self.chars -= answer.content.chars().count();
-                }
+/// Why a `client_message_id` could not be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AcceptError {
+    /// Another generation (possibly on another instance) already took it.
+    #[error("client_message_id already accepted")]
+    Taken(StreamMeta),
+    /// The shared store (Redis) cannot be reached; retry later.
+    #[error("conversation store unavailable")]
+    Unavailable,
+}
+
+/// Drops the oldest exchanges until `turns` fits `limits`; `chars` is their character count.
+fn trim(turns: &mut VecDeque<Turn>, chars: &mut usize, limits: &HistoryLimits) {
+    while turns.len() > limits.max_messages || *chars > limits.max_chars {
+        let Some(dropped) = turns.pop_front() else {
+            break;
+        };
+        *chars -= dropped.content.chars().count();
+        // Keep the history starting with a user turn: drop the orphaned answer too.
+        while turns.front().is_some_and(|t| t.role == Role::Assistant) {
+            if let Some(answer) = turns.pop_front() {
+                *chars -= answer.content.chars().count();
             }
         }
     }
 }
 
-#[derive(Default)]
-struct Inner {
-    conversations: HashMap<ConversationKey, Conversation>,
-    clock: u64,
+/// `turns` followed by one exchange, trimmed to `limits`.
+pub fn with_exchange(
+    turns: impl IntoIterator<Item = Turn>,
+    user: String,
+    assistant: String,
+    limits: &HistoryLimits,
+) -> VecDeque<Turn> {
+    let mut turns: VecDeque<Turn> = turns.into_iter().collect();
+    turns.push_back(Turn {
+        role: Role::User,
+        content: user,
+    });
+    turns.push_back(Turn {
+        role: Role::Assistant,
+        content: assistant,
+    });
+    let mut chars = turns.iter().map(|t| t.content.chars().count()).sum();
+    trim(&mut turns, &mut chars, limits);
+    turns
 }
 
-/// All conversations' memory, shared by every connection.
-#[derive(Clone, Default)]
+/// A conversation's lease, and its turns so far.
+pub type Begun = (Box<dyn Lease>, Vec<Turn>);
+
+/// Where conversations live. Object-safe (boxed futures) so the store can pick its backend
+/// at start-up.
+pub trait HistoryBackend: Send + Sync + 'static {
+    /// Takes the conversation's lease for `holder` (a unique id of the generation) and
+    /// returns its turns so far.
+    fn begin<'a>(
+        &'a self,
+        key: &'a ConversationKey,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<Begun, BeginError>>;
+    /// Records that `meta.client_message_id` started `meta`'s generation, unless another
+    /// generation of the scope already took it. The in-memory backend accepts everything:
+    /// there the registry's own store keeps the ids.
+    fn accept_client_id<'a>(
+        &'a self,
+        meta: &'a StreamMeta,
+    ) -> BoxFuture<'a, Result<(), AcceptError>>;
+    /// The stored turns of a conversation (tests and diagnostics).
+    fn turns<'a>(
+        &'a self,
+        key: &'a ConversationKey,
+    ) -> BoxFuture<'a, Result<Vec<Turn>, BeginError>>;
+}
+
+/// A conversation held busy by one generation.
+pub trait Lease: Send + 'static {
+    /// Records a finished exchange and releases the conversation.
+    fn commit(self: Box<Self>, user: String, assistant: String) -> BoxFuture<'static, ()>;
+    /// Releases the conversation, recording nothing.
+    fn release(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+/// All conversations' memory, shared by every connection; cheap to clone.
+#[derive(Clone)]
 pub struct ConversationStore {
-    inner: Arc<Mutex<Inner>>,
-    limits: HistoryLimits,
+    backend: Arc<dyn HistoryBackend>,
+}
+
+impl Default for ConversationStore {
+    fn default() -> Self {
+        ConversationStore::new(HistoryLimits::default())
+    }
 }
 
 impl ConversationStore {
-    /// An empty store with these bounds.
+    /// An empty in-memory store with these bounds.
     pub fn new(limits: HistoryLimits) -> ConversationStore {
-        ConversationStore {
-            inner: Arc::default(),
-            limits,
-        }
+        ConversationStore::with_backend(Arc::new(memory::MemoryHistory::new(limits)))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    /// A store over `backend`.
+    pub fn with_backend(backend: Arc<dyn HistoryBackend>) -> ConversationStore {
+        ConversationStore { backend }
     }
 
-    /// Marks the conversation busy and returns its history so far.
-    pub fn begin(&self, key: ConversationKey) -> Result<(TurnGuard, Vec<Turn>), Busy> {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let now = inner.clock;
-        if !inner.conversations.contains_key(&key)
-            && inner.conversations.len() >= self.limits.max_conversations
-        {
-            let oldest = inner
-                .conversations
-                .iter()
-                .filter(|(_, c)| !c.busy)
-                .min_by_key(|(_, c)| c.last_used)
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                inner.conversations.remove(&oldest);
-            }
-        }
-        let conversation = inner.conversations.entry(key.clone()).or_default();
-        if conversation.busy {
-            return Err(Busy);
-        }
-        conversation.busy = true;
-        conversation.last_used = now;
-        let turns = conversation.turns.iter().cloned().collect();
-        Ok((
-            TurnGuard {
-                store: self.clone(),
-                key: Some(key),
-            },
-            turns,
-        ))
+    /// Marks the conversation busy for `holder` and returns its history so far.
+    pub async fn begin(
+        &self,
+        key: ConversationKey,
+        holder: &str,
+    ) -> Result<(TurnGuard, Vec<Turn>), BeginError> {
+        let (lease, turns) = self.backend.begin(&key, holder).await?;
+        Ok((TurnGuard { lease: Some(lease) }, turns))
+    }
+
+    /// See [`HistoryBackend::accept_client_id`].
+    pub async fn accept_client_id(&self, meta: &StreamMeta) -> Result<(), AcceptError> {
+        self.backend.accept_client_id(meta).await
     }
 
     /// The stored turns of a conversation (tests and diagnostics).
-    pub fn turns(&self, key: &ConversationKey) -> Vec<Turn> {
-        self.lock()
-            .conversations
-            .get(key)
-            .map(|c| c.turns.iter().cloned().collect())
-            .unwrap_or_default()
+    pub async fn turns(&self, key: &ConversationKey) -> Result<Vec<Turn>, BeginError> {
+        self.backend.turns(key).await
     }
 }
 
-/// Holds a conversation busy; dropping it without [`TurnGuard::commit`] records nothing.
+/// Holds a conversation busy; dropping it without [`TurnGuard::commit`] records nothing
+/// (and releases the conversation).
 pub struct TurnGuard {
-    store: ConversationStore,
-    key: Option<ConversationKey>,
+    lease: Option<Box<dyn Lease>>,
 }
 
 impl TurnGuard {
     /// Records a finished exchange and releases the conversation.
-    pub fn commit(mut self, user: String, assistant: String) {
-        if let Some(key) = self.key.take() {
-            let limits = self.store.limits;
-            let mut inner = self.store.lock();
-            if let Some(c) = inner.conversations.get_mut(&key) {
-                c.chars += user.chars().count() + assistant.chars().count();
-                c.turns.push_back(Turn {
-                    role: Role::User,
-                    content: user,
-                });
-                c.turns.push_back(Turn {
-                    role: Role::Assistant,
-                    content: assistant,
-                });
-                c.trim(&limits);
-                c.busy = false;
-            }
-        }
-    }
-}
-
-impl Drop for TurnGuard {
-    fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            let mut inner = self.store.lock();
-            if let Some(c) = inner.conversations.get_mut(&key) {
-                c.busy = false;
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(c: &str) -> ConversationKey {
-        ConversationKey {
-            owner: TokenId(0),
-            session_id: "s".into(),
-            conversation_id: c.into(),
+    pub async fn commit(mut self, user: String, assistant: String) {
+        if let Some(lease) = self.lease.take() {
+            lease.commit(user, assistant).await;
         }
     }
 
-    #[test]
-    fn one_generation_per_conversation() {
-        let store = ConversationStore::default();
-        let (guard, turns) = store.begin(key("a")).unwrap();
-        assert!(turns.is_empty());
-        assert_eq!(store.begin(key("a")).err(), Some(Busy));
-        assert!(store.begin(key("b")).is_ok());
-        drop(guard);
-        assert!(store.begin(key("a")).is_ok());
-    }
-
-    #[test]
-    fn committed_turns_are_returned_next_time_and_abandoned_ones_are_not() {
-        let store = ConversationStore::default();
-        let (guard, _) = store.begin(key("a")).unwrap();
-        guard.commit("hi".into(), "hello".into());
-        let (guard, turns) = store.begin(key("a")).unwrap();
-        assert_eq!(turns.len(), 2);
-        assert_eq!(turns[0].role, Role::User);
-        assert_eq!(turns[1].content, "hello");
-        drop(guard);
-        assert_eq!(store.turns(&key("a")).len(), 2);
-    }
-
-    #[test]
-    fn oldest_exchanges_are_dropped_first() {
-        let store = ConversationStore::new(HistoryLimits {
-            max_messages: 4,
-            max_chars: 1_000,
-            max_conversations: 10,
-        });
-        for i in 0..3 {
-            let (g, _) = store.begin(key("a")).unwrap();
-            g.commit(format!("q{i}"), format!("a{i}"));
+    /// Releases the conversation now (dropping the guard releases it too, in the background).
+    pub async fn release(mut self) {
+        if let Some(lease) = self.lease.take() {
+            lease.release().await;
         }
-        let contents: Vec<_> = store
-            .turns(&key("a"))
-            .into_iter()
-            .map(|t| t.content)
-            .collect();
-        assert_eq!(contents, ["q1", "a1", "q2", "a2"]);
-
-        let store = ConversationStore::new(HistoryLimits {
-            max_messages: 100,
-            max_chars: 10,
-            max_conversations: 10,
-        });
-        let (g, _) = store.begin(key("a")).unwrap();
-        g.commit("12345".into(), "1234".into());
-        let (g, _) = store.begin(key("a")).unwrap();
-        g.commit("abc".into(), "de".into());
-        let contents: Vec<_> = store
-            .turns(&key("a"))
-            .into_iter()
-            .map(|t| t.content)
-            .collect();
-        assert_eq!(contents, ["abc", "de"]);
-    }
-
-    #[test]
-    fn least_recently_used_idle_conversation_is_forgotten() {
-        let store = ConversationStore::new(HistoryLimits {
-            max_messages: 10,
-            max_chars: 100,
-            max_conversations: 2,
-        });
-        for c in ["a", "b"] {
-            let (g, _) = store.begin(key(c)).unwrap();
-            g.commit("q".into(), "a".into());
-        }
-        let (g, _) = store.begin(key("a")).unwrap();
-        drop(g);
-        let (_g, _) = store.begin(key("c")).unwrap();
-        assert_eq!(store.turns(&key("a")).len(), 2);
-        assert!(store.turns(&key("b")).is_empty());
     }
 }

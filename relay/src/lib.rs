@@ -20,6 +20,7 @@ pub mod ops;
 pub mod protocol;
 pub mod provider;
 pub mod redact;
+pub mod redis_conn;
 pub mod registry;
 pub mod state;
 pub mod web;

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
+use crate::history::redis::RedisHistory;
 use crate::history::ConversationStore;
 use crate::metrics::Metrics;
 use crate::provider::Provider;
@@ -66,7 +67,14 @@ impl AppState {
             Provider::start(&config.upstream, redactor.clone(), Arc::clone(&metrics)).await;
         AppState {
             inner: Arc::new(Shared {
-                store: ConversationStore::new(config.history),
+                store: match &config.redis {
+                    Some(redis) => ConversationStore::with_backend(Arc::new(RedisHistory::new(
+                        redis.clone(),
+                        config.history,
+                        config.redis_lease,
+                    ))),
+                    None => ConversationStore::new(config.history),
+                },
                 registry: Registry::in_memory(config.resume),
                 upstream_slots: Arc::new(Semaphore::new(config.max_upstream)),
                 provider,

@@ -1,0 +1,135 @@
+//! The relay's Redis connection (`RELAY_REDIS_URL`): one multiplexed, self-reconnecting
+//! connection shared by every socket, opened on first use so the relay starts (and answers
+//! `/healthz` with 503) while Redis is down, and recovers by itself when it is back.
+//!
+//! Every command runs under short timeouts: when Redis is unreachable a chat message is
+//! refused in about a second instead of hanging. Key names are built here too
+//! ([`conversation_key`], [`session_key`]), so their layout is written down once.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::OnceCell;
+
+use crate::auth::TokenId;
+
+/// How long opening a connection to Redis may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(1_000);
+/// How long one command may wait for its answer.
+const RESPONSE_TIMEOUT: Duration = Duration::from_millis(2_000);
+
+/// Redis could not be reached or answered with an error. Retryable: the connection
+/// reconnects by itself.
+#[derive(Debug, thiserror::Error)]
+#[error("redis unavailable: {0}")]
+pub struct RedisUnavailable(#[from] pub redis::RedisError);
+
+/// A shared handle on Redis; cheap to clone.
+#[derive(Clone)]
+pub struct Redis {
+    client: redis::Client,
+    manager: std::sync::Arc<OnceCell<ConnectionManager>>,
+}
+
+impl std::fmt::Debug for Redis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: never print it.
+        f.debug_struct("Redis").finish_non_exhaustive()
+    }
+}
+
+impl Redis {
+    /// A handle on the server `url` names (`redis://host:port/db`); connects on first use.
+    pub fn open(url: &str) -> Result<Redis, redis::RedisError> {
+        Ok(Redis {
+            client: redis::Client::open(url)?,
+            manager: std::sync::Arc::default(),
+        })
+    }
+
+    /// The shared connection, opened now if it never was. A failed open is retried by the
+    /// next caller; once open, the manager reconnects by itself after Redis comes back.
+    pub async fn connection(&self) -> Result<ConnectionManager, RedisUnavailable> {
+        let manager = self
+            .manager
+            .get_or_try_init(|| {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(CONNECT_TIMEOUT)
+                    .set_response_timeout(RESPONSE_TIMEOUT)
+                    .set_number_of_retries(1)
+                    .set_max_delay(500);
+                ConnectionManager::new_with_config(self.client.clone(), config)
+            })
+            .await?;
+        Ok(manager.clone())
+    }
+
+    /// `PING`: whether Redis answers right now (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), RedisUnavailable> {
+        let mut conn = self.connection().await?;
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        Ok(())
+    }
+}
+
+/// Escapes one key component so that `:`, `{` and `}` in client-chosen ids can neither
+/// collide two keys nor move the hash tag.
+fn escape(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    for c in part.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            ':' => out.push_str("%3A"),
+            '{' => out.push_str("%7B"),
+            '}' => out.push_str("%7D"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `chatwire:{conv:<owner>:<session>:<conversation>}:<what>`: every key of one conversation
+/// shares the hash tag, so a Redis Cluster keeps them in one slot (and one script may touch
+/// them all).
+pub fn conversation_key(owner: TokenId, session: &str, conversation: &str, what: &str) -> String {
+    format!(
+        "chatwire:{{conv:{}:{}:{}}}:{what}",
+        owner.0,
+        escape(session),
+        escape(conversation)
+    )
+}
+
+/// `chatwire:{sess:<owner>:<session>}:<what>:<id>`: keys found by a session-wide id (a
+/// `client_message_id` is unique per session, whatever its conversation).
+pub fn session_key(owner: TokenId, session: &str, what: &str, id: &str) -> String {
+    format!(
+        "chatwire:{{sess:{}:{}}}:{what}:{}",
+        owner.0,
+        escape(session),
+        escape(id)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_share_a_hash_tag_and_client_ids_cannot_collide_or_move_it() {
+        assert_eq!(
+            conversation_key(TokenId(2), "s1", "c1", "history"),
+            "chatwire:{conv:2:s1:c1}:history"
+        );
+        assert_ne!(
+            conversation_key(TokenId(0), "a:b", "c", "lease"),
+            conversation_key(TokenId(0), "a", "b:c", "lease")
+        );
+        let key = conversation_key(TokenId(0), "s}x{", "c%", "lease");
+        assert_eq!(key, "chatwire:{conv:0:s%7Dx%7B:c%25}:lease");
+        assert_eq!(
+            session_key(TokenId(1), "s", "client", "m:1"),
+            "chatwire:{sess:1:s}:client:m%3A1"
+        );
+    }
+}

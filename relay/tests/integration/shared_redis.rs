@@ -1,0 +1,248 @@
+//! Two relay instances sharing one real Redis (`RELAY_REDIS_URL`): history written through
+//! one is used by the other, a conversation busy on one is busy on the other, a client id
+//! accepted by one is not answered again by the other, and Redis going away is reported and
+//! survived. Each test starts its own Debian `redis-server` on a free port, persistence off;
+//! without `redis-server` installed the tests fail (scripts/setup.sh test installs it).
+
+use std::net::TcpListener as StdListener;
+use std::process::Stdio;
+use std::time::Duration;
+
+use chatwire_relay::redis_conn::Redis;
+use chatwire_relay::Config;
+use tokio::process::{Child, Command};
+
+use crate::support::*;
+
+/// A `redis-server` child process, killed on drop.
+struct RedisServer {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    async fn start() -> RedisServer {
+        let port = StdListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = RedisServer { port, child: None };
+        server.spawn().await;
+        server
+    }
+
+    async fn spawn(&mut self) {
+        let bin = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned());
+        let child = Command::new(&bin)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start `{bin}` ({e}): these tests need Debian's redis-server \
+                     (`scripts/setup.sh test` or `apt-get install redis-server`)"
+                )
+            });
+        self.child = Some(child);
+        let redis = Redis::open(&self.url()).unwrap();
+        for _ in 0..100 {
+            if redis.ping().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "redis-server on port {} did not answer PING in 5 s",
+            self.port
+        );
+    }
+
+    /// Kills the server (like a crash: nothing is saved).
+    async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.unwrap();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// A plain connection for the test's own checks.
+    async fn conn(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+}
+
+fn shared_config(server: &RedisServer) -> Config {
+    let mut config = offline_config();
+    config.redis = Some(Redis::open(&server.url()).unwrap());
+    config.redis_lease = Duration::from_millis(1_500);
+    config
+}
+
+async fn ttl(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> i64 {
+    redis::cmd("PTTL").arg(key).query_async(conn).await.unwrap()
+}
+
+#[tokio::test]
+async fn history_written_through_one_instance_is_used_by_another() {
+    let server = RedisServer::start().await;
+    let a = Relay::start(shared_config(&server)).await;
+    let b = Relay::start(shared_config(&server)).await;
+
+    let mut on_a = a.connect("session_shared").await;
+    on_a.chat("Remember Paris", "conv_h", "c-1").await;
+    let first = joined(&on_a.reply().await, "stream_token");
+    assert!(first.contains("message 1 "), "{first}");
+
+    let mut on_b = b.connect("session_shared").await;
+    on_b.chat("Where was I?", "conv_h", "c-2").await;
+    let frames = on_b.reply().await;
+    let second = joined(&frames, "stream_token");
+    assert_complete(&frames);
+    assert!(
+        second.contains("message 2 "),
+        "B did not see A's history: {second}"
+    );
+
+    // What B wrote is in Redis under the conversation's keys, with the idle TTL, and no
+    // lease is left behind.
+    let mut conn = server.conn().await;
+    let history_key = "chatwire:{conv:0:session_shared:conv_h}:history";
+    let stored: String = redis::cmd("GET")
+        .arg(history_key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let turns: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(turns.as_array().unwrap().len(), 4, "{turns}");
+    assert_eq!(turns[2]["content"], "Where was I?");
+    let history_ttl = ttl(&mut conn, history_key).await;
+    assert!(
+        history_ttl > 29 * 24 * 3600 * 1000 && history_ttl <= 30 * 24 * 3600 * 1000,
+        "history TTL {history_ttl} ms"
+    );
+    let lease_ttl = ttl(&mut conn, "chatwire:{conv:0:session_shared:conv_h}:lease").await;
+    assert_eq!(lease_ttl, -2, "the lease must be gone after the reply");
+    let client_ttl = ttl(&mut conn, "chatwire:{sess:0:session_shared}:client:c-2").await;
+    assert!(
+        client_ttl > 0,
+        "accepted client id without TTL: {client_ttl}"
+    );
+    // Other sessions do not see it.
+    let mut other = b.connect("session_other").await;
+    other.chat("Hello", "conv_h", "c-1").await;
+    let text = joined(&other.reply().await, "stream_token");
+    assert!(text.contains("message 1 "), "{text}");
+}
+
+#[tokio::test]
+async fn a_conversation_busy_on_one_instance_is_busy_on_another() {
+    let server = RedisServer::start().await;
+    let mut slow = shared_config(&server);
+    slow.upstream.offline_token_delay = Duration::from_millis(60);
+    let a = Relay::start(slow).await;
+    let b = Relay::start(shared_config(&server)).await;
+
+    let mut on_a = a.connect("session_busy").await;
+    on_a.chat("Take your time", "conv_b", "c-1").await;
+    let first = on_a.next_json().await;
+    assert_eq!(first["type"], "stream_token", "{first}");
+
+    let mut on_b = b.connect("session_busy").await;
+    on_b.chat("Me too", "conv_b", "c-2").await;
+    let refused = on_b.reply().await;
+    let error = assert_error(&refused, "busy");
+    assert_eq!(error["data"]["retryable"], true);
+    assert_eq!(error["data"]["client_message_id"], "c-2");
+    // Another conversation of the same session is free on B meanwhile.
+    on_b.chat("Elsewhere", "conv_other", "c-3").await;
+    assert_complete(&on_b.reply().await);
+
+    // Once A's reply ends, the conversation is free on B, and B sees A's exchange.
+    assert_complete(&on_a.reply().await);
+    on_b.chat("Now?", "conv_b", "c-4").await;
+    let text = joined(&on_b.reply().await, "stream_token");
+    assert!(text.contains("message 2 "), "{text}");
+}
+
+#[tokio::test]
+async fn a_lease_held_longer_than_its_ttl_is_renewed() {
+    // 1.5 s lease, a reply of about 3 s on A: without renewal B could start meanwhile.
+    let server = RedisServer::start().await;
+    let mut slow = shared_config(&server);
+    slow.upstream.offline_token_delay = Duration::from_millis(100);
+    let a = Relay::start(slow).await;
+    let b = Relay::start(shared_config(&server)).await;
+    let mut on_a = a.connect("session_renew").await;
+    on_a.chat("A long one please", "conv_r", "c-1").await;
+    assert_eq!(on_a.next_json().await["type"], "stream_token");
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    let mut on_b = b.connect("session_renew").await;
+    on_b.chat("Still busy?", "conv_r", "c-2").await;
+    assert_error(&on_b.reply().await, "busy");
+}
+
+#[tokio::test]
+async fn a_client_id_accepted_by_one_instance_is_not_answered_again_by_another() {
+    let server = RedisServer::start().await;
+    let a = Relay::start(shared_config(&server)).await;
+    let b = Relay::start(shared_config(&server)).await;
+    let mut on_a = a.connect("session_ids").await;
+    on_a.chat("Once", "conv_i", "c-1").await;
+    let done = assert_complete(&on_a.reply().await);
+
+    // The outbox re-sends the same message through B: it is not generated twice.
+    let mut on_b = b.connect("session_ids").await;
+    on_b.chat("Once", "conv_i", "c-1").await;
+    let frames = on_b.reply().await;
+    let error = assert_error(&frames, "stream_expired");
+    assert_eq!(error["data"]["client_message_id"], "c-1");
+    assert_eq!(error["data"]["message_id"], done["data"]["message_id"]);
+    // And the conversation's history holds the exchange once.
+    on_b.chat("Twice?", "conv_i", "c-2").await;
+    let text = joined(&on_b.reply().await, "stream_token");
+    assert!(text.contains("message 2 "), "{text}");
+}
+
+#[tokio::test]
+async fn redis_down_is_reported_and_survived() {
+    let mut server = RedisServer::start().await;
+    let relay = Relay::start(shared_config(&server)).await;
+    let (status, _, body) = relay.get("/healthz").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"store\":\"redis\""), "{body}");
+
+    server.kill().await;
+    let (status, _, body) = relay.get("/healthz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("redis_unavailable"), "{body}");
+    let mut client = relay.connect("session_down").await;
+    client.chat("Hello?", "conv_d", "c-1").await;
+    let error = assert_error(&client.reply().await, "server_restarting");
+    assert_eq!(error["data"]["retryable"], true);
+    assert_eq!(error["data"]["client_message_id"], "c-1");
+
+    // Back on the same port: the relay reconnects by itself.
+    server.spawn().await;
+    let mut healthy = false;
+    for _ in 0..50 {
+        if relay.get("/healthz").await.0 == 200 {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(healthy, "/healthz did not recover after Redis came back");
+    client.chat("Hello again", "conv_d", "c-2").await;
+    assert_complete(&client.reply().await);
+}
