@@ -316,7 +316,7 @@ impl Connection {
         // a second generation: it is answered as a resume from 0.
         if let Some(id) = client_id {
             let target = ResumeTarget::ClientMessageId(id);
-            match state.registry.decide(&self.scope, target, 0) {
+            match state.registry.decide_shared(&self.scope, target, 0).await {
                 Decision::Lost => {}
                 decision => return self.answer_resume(socket, decision, &asked, 0).await,
             }
@@ -469,7 +469,8 @@ impl Connection {
         let decision = self
             .state
             .registry
-            .decide(&self.scope, target, resume.offset);
+            .decide_shared(&self.scope, target, resume.offset)
+            .await;
         let asked = Asked {
             message_id: resume.message_id.as_deref(),
             client_message_id: resume.client_message_id.as_deref(),

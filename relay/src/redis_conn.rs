@@ -64,6 +64,21 @@ impl Redis {
         Ok(manager.clone())
     }
 
+    /// A connection of its own, for a blocking read (`XREAD BLOCK`) that must not hold up
+    /// the shared connection's other commands; its answers may take `block` longer.
+    pub async fn dedicated(
+        &self,
+        block: Duration,
+    ) -> Result<redis::aio::MultiplexedConnection, RedisUnavailable> {
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(RESPONSE_TIMEOUT + block);
+        Ok(self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?)
+    }
+
     /// `PING`: whether Redis answers right now (for `/healthz`).
     pub async fn ping(&self) -> Result<(), RedisUnavailable> {
         let mut conn = self.connection().await?;

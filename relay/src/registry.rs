@@ -15,6 +15,7 @@
 pub mod buffer;
 pub mod local;
 pub mod memory;
+pub mod redis_stream;
 pub mod resume;
 pub mod store;
 pub mod watch;
@@ -31,6 +32,7 @@ use tokio::sync::{mpsc, watch as tokio_watch};
 pub use buffer::{BufferBounds, StoredFrame};
 pub use local::{Control, Local};
 pub use memory::MemoryStore;
+pub use redis_stream::RedisFrames;
 pub use resume::Decision;
 pub use store::{ClientIdTaken, Lookup, Scope, StreamMeta, StreamStore};
 pub use watch::WatchEnd;
@@ -67,6 +69,9 @@ struct Inner {
     store: Arc<dyn StreamStore>,
     running: Mutex<HashMap<String, Arc<Local>>>,
     grace: Duration,
+    /// With `RELAY_REDIS_URL`: where every generation's frames are mirrored, and where a
+    /// resume of a generation another instance runs reads them.
+    shared: Option<RedisFrames>,
 }
 
 impl Registry {
@@ -77,6 +82,20 @@ impl Registry {
                 store,
                 running: Mutex::default(),
                 grace,
+                shared: None,
+            }),
+        }
+    }
+
+    /// A registry over a fresh [`MemoryStore`] whose frames are also mirrored to Redis, so
+    /// other instances can resume this one's generations (and this one theirs).
+    pub fn shared(config: ResumeConfig, frames: RedisFrames) -> Registry {
+        Registry {
+            inner: Arc::new(Inner {
+                store: Arc::new(MemoryStore::new(config.bounds, memory::DEFAULT_MAX_EXPIRED)),
+                running: Mutex::default(),
+                grace: config.grace,
+                shared: Some(frames),
             }),
         }
     }
@@ -110,6 +129,22 @@ impl Registry {
         resume::decide(target, self.inner.store.find(scope, target), offset)
     }
 
+    /// [`Registry::decide`], and for a generation this process does not know, what the
+    /// shared store (Redis) knows of it: another instance may run it.
+    pub async fn decide_shared(
+        &self,
+        scope: &Scope,
+        target: ResumeTarget<'_>,
+        offset: u64,
+    ) -> Decision {
+        let local = self.inner.store.find(scope, target);
+        let lookup = match (&local, &self.inner.shared) {
+            (Lookup::Unknown, Some(shared)) => shared.find(scope, target).await,
+            _ => local,
+        };
+        resume::decide(target, lookup, offset)
+    }
+
     /// Registers a generation and spawns its task, built by `task` from the publisher its
     /// frames go through and the control it obeys; returns the starting socket's watcher
     /// (attached before the task runs, so even a zero grace cannot abandon it unseen).
@@ -136,6 +171,11 @@ impl Registry {
             store: Arc::clone(&self.inner.store),
             local,
             message_id: message_id.clone(),
+            mirror: self
+                .inner
+                .shared
+                .as_ref()
+                .map(|shared| shared.writer(&meta)),
         };
         let generation = task(publisher, control);
         let registry = self.clone();
@@ -149,15 +189,19 @@ impl Registry {
 
     /// Attaches a watcher that has applied `offset`: a future forwarding the frames after
     /// it, then the live ones, into `out`, until the terminal frame. `None` when the
-    /// generation is no longer kept.
+    /// generation is no longer kept (here, or with Redis, anywhere: then the frames come
+    /// from Redis).
     pub fn watch(
         &self,
         meta: &StreamMeta,
         offset: u64,
         out: mpsc::Sender<Utf8Bytes>,
     ) -> Option<BoxFuture<'static, WatchEnd>> {
-        let local = self.local(&meta.message_id)?;
-        Some(self.watch_local(local, meta, offset, out))
+        match (self.local(&meta.message_id), &self.inner.shared) {
+            (Some(local), _) => Some(self.watch_local(local, meta, offset, out)),
+            (None, Some(shared)) => Some(shared.follow(meta.clone(), offset, out)),
+            (None, None) => None,
+        }
     }
 
     fn watch_local(
@@ -235,6 +279,8 @@ pub struct Publisher {
     store: Arc<dyn StreamStore>,
     local: Arc<Local>,
     message_id: String,
+    /// With Redis: the writer mirroring the frames there.
+    mirror: Option<mpsc::Sender<StoredFrame>>,
 }
 
 impl Publisher {
@@ -250,7 +296,12 @@ impl Publisher {
                 })
                 .await;
         }
+        let mirrored = self.mirror.as_ref().map(|mirror| (mirror, frame.clone()));
         self.store.append(&self.message_id, frame);
+        if let Some((mirror, frame)) = mirrored {
+            // The writer only ends with the process's runtime: nothing to do if it is gone.
+            let _ = mirror.send(frame).await;
+        }
     }
 
     /// The generation's id.

@@ -2,6 +2,7 @@
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -13,7 +14,7 @@ use crate::history::ConversationStore;
 use crate::metrics::Metrics;
 use crate::provider::Provider;
 use crate::redact::Redactor;
-use crate::registry::Registry;
+use crate::registry::{RedisFrames, Registry};
 
 /// Cheap to clone; derefs to [`Shared`].
 #[derive(Clone)]
@@ -75,7 +76,17 @@ impl AppState {
                     ))),
                     None => ConversationStore::new(config.history),
                 },
-                registry: Registry::in_memory(config.resume),
+                registry: match &config.redis {
+                    Some(redis) => Registry::shared(
+                        config.resume,
+                        RedisFrames::new(
+                            redis.clone(),
+                            config.resume.grace.max(Duration::from_secs(1)) + config.redis_lease,
+                            config.resume.bounds.max_frames,
+                        ),
+                    ),
+                    None => Registry::in_memory(config.resume),
+                },
                 upstream_slots: Arc::new(Semaphore::new(config.max_upstream)),
                 provider,
                 metrics,

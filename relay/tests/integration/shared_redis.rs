@@ -201,17 +201,71 @@ async fn a_client_id_accepted_by_one_instance_is_not_answered_again_by_another()
     on_a.chat("Once", "conv_i", "c-1").await;
     let done = assert_complete(&on_a.reply().await);
 
-    // The outbox re-sends the same message through B: it is not generated twice.
+    // The outbox re-sends the same message through B: it is not generated twice, B replays
+    // A's answer from Redis.
     let mut on_b = b.connect("session_ids").await;
     on_b.chat("Once", "conv_i", "c-1").await;
     let frames = on_b.reply().await;
-    let error = assert_error(&frames, "stream_expired");
-    assert_eq!(error["data"]["client_message_id"], "c-1");
-    assert_eq!(error["data"]["message_id"], done["data"]["message_id"]);
+    assert_eq!(frames[0]["type"], "resumed", "{frames:?}");
+    assert_eq!(frames[0]["data"]["recovered"], true, "{frames:?}");
+    let replayed = assert_complete(&frames);
+    assert_eq!(replayed["data"]["message_id"], done["data"]["message_id"]);
+    assert_eq!(replayed["data"]["content"], done["data"]["content"]);
+    assert_offsets_from(&frames[1..], 1);
     // And the conversation's history holds the exchange once.
     on_b.chat("Twice?", "conv_i", "c-2").await;
     let text = joined(&on_b.reply().await, "stream_token");
     assert!(text.contains("message 2 "), "{text}");
+}
+
+#[tokio::test]
+async fn a_reply_cut_on_one_instance_is_resumed_through_another() {
+    let server = RedisServer::start().await;
+    let mut slow = shared_config(&server);
+    slow.upstream.offline_token_delay = Duration::from_millis(40);
+    let a = Relay::start(slow).await;
+    let b = Relay::start(shared_config(&server)).await;
+
+    let mut on_a = a.connect("session_move").await;
+    on_a.chat("Tell me a story", "conv_m", "c-1").await;
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        seen.push(on_a.next_json().await);
+    }
+    assert_offsets_from(&seen, 1);
+    let message_id = seen[0]["data"]["message_id"].as_str().unwrap().to_owned();
+    // The connection to A drops (no close frame), and the client comes back through B.
+    drop(on_a);
+
+    let mut on_b = b.connect("session_move").await;
+    on_b.send_json(
+        serde_json::json!({"type": "resume", "data": {"message_id": message_id, "offset": 5}}),
+    )
+    .await;
+    let resumed = on_b.next_json().await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert_eq!(resumed["data"]["recovered"], true, "{resumed}");
+    assert_eq!(resumed["data"]["conversation_id"], "conv_m");
+    let rest = on_b.reply().await;
+    assert_offsets_from(&rest, 6);
+    seen.extend(rest);
+    let done = assert_complete(&seen);
+    assert_eq!(
+        seen.iter()
+            .filter(|f| f["type"] == "stream_complete" || f["type"] == "error")
+            .count(),
+        1,
+        "one terminal frame: {seen:?}"
+    );
+    assert_eq!(joined(&seen, "stream_token"), done["data"]["content"]);
+    assert_eq!(done["data"]["message_id"], message_id.as_str());
+    // Nothing follows the terminal frame.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), on_b.next_json())
+            .await
+            .is_err(),
+        "a frame after the terminal one"
+    );
 }
 
 #[tokio::test]

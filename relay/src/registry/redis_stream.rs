@@ -1,0 +1,448 @@
+//! A generation's frames mirrored into a Redis Stream (`RELAY_REDIS_URL`), so a `resume`
+//! through another relay instance continues the answer.
+//!
+//! The instance running a generation keeps its in-memory store (its own sockets read it) and
+//! writes every frame to Redis too, in batches: one `XADD` per batch of frames (each frame a
+//! field named by its offset, `<offset>` or `<offset>t` for the terminal one), the entry id
+//! being `0-<last offset of the batch>`. So a reader that has applied offset `k` reads the
+//! entries after id `0-k`: `XRANGE` to catch up, then `XREAD BLOCK` on a connection of its
+//! own from the last id it saw, with no gap between the two.
+//!
+//! Keys (all with a TTL, refreshed by every batch):
+//! - `chatwire:{conv:<owner>:<session>:<conversation>}:frames:<message_id>`: the stream;
+//! - `chatwire:{sess:<owner>:<session>}:msg:<message_id>`: the generation's ids (JSON), so
+//!   another instance finds the stream from a `message_id`. A `client_message_id` is found
+//!   through the accepted-id key (`history/redis.rs`).
+//!
+//! A reader elsewhere learns that the generation died with its instance from the
+//! conversation's lease: when no frame comes and the lease is no longer the generation's,
+//! it ends the answer with a terminal `upstream_unavailable` (retryable).
+
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use futures_util::future::{BoxFuture, FutureExt};
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::buffer::StoredFrame;
+use super::store::{Lookup, Scope, StreamMeta};
+use super::watch::WatchEnd;
+use crate::error::ErrorCode;
+use crate::protocol::{self, ResumeTarget, ServerFrame};
+use crate::redis_conn::{conversation_key, session_key, Redis};
+
+/// Frames waiting for the writer; a full queue slows the generation, not the memory.
+const QUEUE: usize = 256;
+/// Most frames in one `XADD`.
+const BATCH: usize = 64;
+/// How long one `XREAD BLOCK` waits before the reader checks the generation is alive.
+const BLOCK: Duration = Duration::from_millis(1_000);
+
+/// What the id key holds.
+#[derive(Serialize, Deserialize)]
+struct Ids {
+    message_id: String,
+    conversation_id: String,
+    client_message_id: Option<String>,
+}
+
+/// Where generations' frames are mirrored.
+#[derive(Clone)]
+pub struct RedisFrames {
+    redis: Redis,
+    /// How long the frames stay after the last batch.
+    ttl: Duration,
+    /// Most entries (batches) kept per stream (`MAXLEN ~`).
+    max_entries: usize,
+}
+
+fn stream_key(meta: &StreamMeta) -> String {
+    conversation_key(
+        meta.scope.owner,
+        &meta.scope.session_id,
+        &meta.conversation_id,
+        &format!("frames:{}", meta.message_id),
+    )
+}
+
+fn lease_key(meta: &StreamMeta) -> String {
+    conversation_key(
+        meta.scope.owner,
+        &meta.scope.session_id,
+        &meta.conversation_id,
+        "lease",
+    )
+}
+
+fn ids_key(scope: &Scope, message_id: &str) -> String {
+    session_key(scope.owner, &scope.session_id, "msg", message_id)
+}
+
+/// The frames of one entry, oldest first.
+fn entry_frames(entry: &StreamId) -> Vec<StoredFrame> {
+    let mut frames: Vec<StoredFrame> = entry
+        .map
+        .iter()
+        .filter_map(|(field, value)| {
+            let (offset, terminal) = match field.strip_suffix('t') {
+                Some(offset) => (offset, true),
+                None => (field.as_str(), false),
+            };
+            let text: String = redis::from_redis_value(value).ok()?;
+            Some(StoredFrame {
+                offset: offset.parse().ok()?,
+                terminal,
+                text: Utf8Bytes::from(text),
+            })
+        })
+        .collect();
+    frames.sort_by_key(|f| f.offset);
+    frames
+}
+
+fn entry_last_offset(entry: &StreamId) -> u64 {
+    entry
+        .id
+        .split_once('-')
+        .and_then(|(_, seq)| seq.parse().ok())
+        .unwrap_or(0)
+}
+
+impl RedisFrames {
+    /// Mirrors into `redis`, keeping frames `ttl` after the last batch and at most
+    /// `max_entries` batches per generation.
+    pub fn new(redis: Redis, ttl: Duration, max_entries: usize) -> RedisFrames {
+        RedisFrames {
+            redis,
+            ttl,
+            max_entries,
+        }
+    }
+
+    /// Starts the writer of `meta`'s frames: what is sent into the returned queue reaches
+    /// Redis in batches. Frames that cannot be written (Redis away) are dropped with a
+    /// warning; the generation itself goes on for its own sockets.
+    pub fn writer(&self, meta: &StreamMeta) -> mpsc::Sender<StoredFrame> {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(self.clone().write(meta.clone(), rx));
+        tx
+    }
+
+    async fn write(self, meta: StreamMeta, mut rx: mpsc::Receiver<StoredFrame>) {
+        let key = stream_key(&meta);
+        let ids = serde_json::to_string(&Ids {
+            message_id: meta.message_id.clone(),
+            conversation_id: meta.conversation_id.clone(),
+            client_message_id: meta.client_message_id.clone(),
+        })
+        .unwrap_or_default();
+        let ttl_ms = u64::try_from(self.ttl.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let ids_key = ids_key(&meta.scope, &meta.message_id);
+        if let Ok(mut conn) = self.redis.connection().await {
+            let set: Result<(), _> = redis::cmd("SET")
+                .arg(&ids_key)
+                .arg(&ids)
+                .arg("PX")
+                .arg(ttl_ms)
+                .query_async(&mut conn)
+                .await;
+            if let Err(error) = set {
+                tracing::warn!(%error, message_id = %meta.message_id, "could not record a generation in Redis");
+            }
+        }
+        let mut batch = Vec::with_capacity(BATCH);
+        while rx.recv_many(&mut batch, BATCH).await > 0 {
+            let Some(last) = batch.last() else { continue };
+            let mut xadd = redis::cmd("XADD");
+            xadd.arg(&key)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(self.max_entries)
+                .arg(format!("0-{}", last.offset));
+            for frame in &batch {
+                let field = if frame.terminal {
+                    format!("{}t", frame.offset)
+                } else {
+                    frame.offset.to_string()
+                };
+                xadd.arg(field).arg(frame.text.as_str());
+            }
+            let mut pipe = redis::pipe();
+            pipe.add_command(xadd)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&key)
+                .arg(ttl_ms)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&ids_key)
+                .arg(ttl_ms)
+                .ignore();
+            let written: Result<(), RedisErrorText> = async {
+                let mut conn = self.redis.connection().await.map_err(|e| e.0)?;
+                pipe.query_async::<()>(&mut conn).await
+            }
+            .await
+            .map_err(|e| RedisErrorText(e.to_string()));
+            if let Err(error) = written {
+                tracing::warn!(error = %error.0, message_id = %meta.message_id, frames = batch.len(), "could not write frames to Redis; a resume elsewhere will miss them");
+            }
+            batch.clear();
+        }
+    }
+
+    /// What Redis knows of the generation `target` names in `scope` (by conversation: not
+    /// yet, [`Lookup::Unknown`]).
+    pub async fn find(&self, scope: &Scope, target: ResumeTarget<'_>) -> Lookup {
+        self.find_inner(scope, target)
+            .await
+            .unwrap_or(Lookup::Unknown)
+    }
+
+    async fn find_inner(
+        &self,
+        scope: &Scope,
+        target: ResumeTarget<'_>,
+    ) -> Result<Lookup, redis::RedisError> {
+        let key = match target {
+            ResumeTarget::MessageId(id) => ids_key(scope, id),
+            ResumeTarget::ClientMessageId(id) => {
+                session_key(scope.owner, &scope.session_id, "client", id)
+            }
+            ResumeTarget::Conversation(_) => return Ok(Lookup::Unknown),
+        };
+        let mut conn = self.redis.connection().await.map_err(|e| e.0)?;
+        let raw: Option<String> = redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
+        let Some(ids) = raw.and_then(|raw| serde_json::from_str::<Ids>(&raw).ok()) else {
+            return Ok(Lookup::Unknown);
+        };
+        if ids.message_id.is_empty() {
+            return Ok(Lookup::Unknown);
+        }
+        let client_message_id = match target {
+            ResumeTarget::ClientMessageId(id) => Some(id.to_owned()),
+            _ => ids.client_message_id,
+        };
+        let meta = StreamMeta {
+            scope: scope.clone(),
+            message_id: ids.message_id,
+            client_message_id,
+            conversation_id: ids.conversation_id,
+        };
+        let stream = stream_key(&meta);
+        let first: StreamRangeReply = redis::cmd("XRANGE")
+            .arg(&stream)
+            .arg("-")
+            .arg("+")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut conn)
+            .await?;
+        let last: StreamRangeReply = redis::cmd("XREVRANGE")
+            .arg(&stream)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut conn)
+            .await?;
+        let (Some(first), Some(last)) = (first.ids.first(), last.ids.first()) else {
+            // No frame yet: alive while its lease is held.
+            let holder: Option<String> = redis::cmd("GET")
+                .arg(lease_key(&meta))
+                .query_async(&mut conn)
+                .await?;
+            return Ok(if holder.as_deref() == Some(meta.message_id.as_str()) {
+                Lookup::Live {
+                    meta,
+                    first_kept: 1,
+                    last_offset: 0,
+                    finished: false,
+                }
+            } else {
+                Lookup::Expired(meta)
+            });
+        };
+        let first_kept = entry_frames(first).first().map_or(1, |f| f.offset);
+        let last_frames = entry_frames(last);
+        Ok(Lookup::Live {
+            meta,
+            first_kept,
+            last_offset: entry_last_offset(last),
+            finished: last_frames.last().is_some_and(|f| f.terminal),
+        })
+    }
+
+    /// Forwards `meta`'s frames after `offset` from Redis into `out` until its terminal
+    /// frame: catches up with `XRANGE`, then follows with `XREAD BLOCK`.
+    pub fn follow(
+        &self,
+        meta: StreamMeta,
+        offset: u64,
+        out: mpsc::Sender<Utf8Bytes>,
+    ) -> BoxFuture<'static, WatchEnd> {
+        self.clone().follow_inner(meta, offset, out).boxed()
+    }
+
+    async fn follow_inner(
+        self,
+        meta: StreamMeta,
+        mut offset: u64,
+        out: mpsc::Sender<Utf8Bytes>,
+    ) -> WatchEnd {
+        let key = stream_key(&meta);
+        let mut conn = match self.redis.dedicated(BLOCK).await {
+            Ok(conn) => conn,
+            Err(error) => {
+                tracing::warn!(%error, "Redis unavailable: cannot follow a generation");
+                return self
+                    .end(&meta, offset, ErrorCode::UpstreamUnavailable, &out)
+                    .await;
+            }
+        };
+        let mut last_id = format!("0-{offset}");
+        // Catch up: every entry holding a frame after `offset`.
+        let caught_up: Result<StreamRangeReply, _> = redis::cmd("XRANGE")
+            .arg(&key)
+            .arg(format!("0-{}", offset + 1))
+            .arg("+")
+            .query_async(&mut conn)
+            .await;
+        let mut pending = match caught_up {
+            Ok(reply) => reply.ids,
+            Err(error) => {
+                tracing::warn!(%error, "Redis unavailable: cannot follow a generation");
+                return self
+                    .end(&meta, offset, ErrorCode::UpstreamUnavailable, &out)
+                    .await;
+            }
+        };
+        let mut idle_rounds = 0;
+        loop {
+            for entry in pending.drain(..) {
+                last_id.clone_from(&entry.id);
+                for frame in entry_frames(&entry) {
+                    if frame.offset <= offset {
+                        continue;
+                    }
+                    if frame.offset != offset + 1 {
+                        // Trimmed by MAXLEN before this reader got there.
+                        return self.expired(&meta, &out).await;
+                    }
+                    if out.send(frame.text).await.is_err() {
+                        return WatchEnd::Closed;
+                    }
+                    offset = frame.offset;
+                    if frame.terminal {
+                        return WatchEnd::Finished;
+                    }
+                }
+            }
+            let read: Result<Option<StreamReadReply>, _> = redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(BATCH)
+                .arg("BLOCK")
+                .arg(u64::try_from(BLOCK.as_millis()).unwrap_or(1_000))
+                .arg("STREAMS")
+                .arg(&key)
+                .arg(&last_id)
+                .query_async(&mut conn)
+                .await;
+            match read {
+                Ok(Some(reply)) if reply.keys.iter().any(|k| !k.ids.is_empty()) => {
+                    idle_rounds = 0;
+                    pending = reply.keys.into_iter().flat_map(|k| k.ids).collect();
+                }
+                Ok(_) => {
+                    // Nothing for a while: is anyone still producing?
+                    idle_rounds += 1;
+                    let holder: Result<Option<String>, _> = redis::cmd("GET")
+                        .arg(lease_key(&meta))
+                        .query_async(&mut conn)
+                        .await;
+                    let alive = matches!(&holder, Ok(Some(h)) if *h == meta.message_id);
+                    // One more round after the lease went: the last batch may be in flight.
+                    if !alive && idle_rounds >= 2 {
+                        tracing::warn!(message_id = %meta.message_id, "the instance running a followed generation is gone");
+                        return self
+                            .end(&meta, offset, ErrorCode::UpstreamUnavailable, &out)
+                            .await;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, message_id = %meta.message_id, "Redis unavailable while following a generation");
+                    return self
+                        .end(&meta, offset, ErrorCode::UpstreamUnavailable, &out)
+                        .await;
+                }
+            }
+        }
+    }
+
+    /// Ends a followed generation with a terminal error at the next offset.
+    async fn end(
+        &self,
+        meta: &StreamMeta,
+        offset: u64,
+        code: ErrorCode,
+        out: &mpsc::Sender<Utf8Bytes>,
+    ) -> WatchEnd {
+        let frame = protocol::encode(&ServerFrame::error(
+            code,
+            Some(&meta.message_id),
+            meta.client_message_id.as_deref(),
+            Some(offset + 1),
+        ));
+        match out.send(Utf8Bytes::from(frame)).await {
+            Ok(()) => WatchEnd::Finished,
+            Err(_) => WatchEnd::Closed,
+        }
+    }
+
+    async fn expired(&self, meta: &StreamMeta, out: &mpsc::Sender<Utf8Bytes>) -> WatchEnd {
+        let frame = protocol::encode(&ServerFrame::error(
+            ErrorCode::StreamExpired,
+            Some(&meta.message_id),
+            meta.client_message_id.as_deref(),
+            None,
+        ));
+        match out.send(Utf8Bytes::from(frame)).await {
+            Ok(()) => WatchEnd::Expired,
+            Err(_) => WatchEnd::Closed,
+        }
+    }
+}
+
+/// A Redis error as text (the pipeline's and the connection's errors differ in type).
+struct RedisErrorText(String);
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn an_entry_holds_its_frames_in_offset_order_and_its_id_names_the_last() {
+        let mut map = HashMap::new();
+        for (field, text) in [("12t", "c"), ("10", "a"), ("11", "b")] {
+            map.insert(
+                field.to_owned(),
+                redis::Value::BulkString(text.as_bytes().to_vec()),
+            );
+        }
+        let entry = StreamId {
+            id: "0-12".into(),
+            map,
+        };
+        let frames = entry_frames(&entry);
+        let offsets: Vec<_> = frames.iter().map(|f| (f.offset, f.terminal)).collect();
+        assert_eq!(offsets, [(10, false), (11, false), (12, true)]);
+        assert_eq!(frames[0].text.as_str(), "a");
+        assert_eq!(entry_last_offset(&entry), 12);
+    }
+}
