@@ -83,6 +83,7 @@ impl AppState {
                             redis.clone(),
                             config.resume.grace.max(Duration::from_secs(1)) + config.redis_lease,
                             config.resume.bounds.max_frames,
+                            config.redis_lease,
                         ),
                     ),
                     None => Registry::in_memory(config.resume),

@@ -37,8 +37,10 @@ use crate::redis_conn::{conversation_key, session_key, Redis};
 const QUEUE: usize = 256;
 /// Most frames in one `XADD`.
 const BATCH: usize = 64;
-/// How long one `XREAD BLOCK` waits before the reader checks the generation is alive.
-const BLOCK: Duration = Duration::from_millis(1_000);
+/// Longest one `XREAD BLOCK` waits before the reader checks the generation is alive.
+const MAX_BLOCK: Duration = Duration::from_millis(800);
+/// The last wait once the lease is gone: time for a final batch already on its way.
+const LAST_BLOCK: Duration = Duration::from_millis(100);
 
 /// What the id key holds.
 #[derive(Serialize, Deserialize)]
@@ -56,6 +58,9 @@ pub struct RedisFrames {
     ttl: Duration,
     /// Most entries (batches) kept per stream (`MAXLEN ~`).
     max_entries: usize,
+    /// How long one `XREAD BLOCK` waits: a third of the lease TTL (at most 0.8 s), so a
+    /// follower notices a dead instance within the lease TTL plus this plus [`LAST_BLOCK`].
+    block: Duration,
 }
 
 fn stream_key(meta: &StreamMeta) -> String {
@@ -112,12 +117,13 @@ fn entry_last_offset(entry: &StreamId) -> u64 {
 
 impl RedisFrames {
     /// Mirrors into `redis`, keeping frames `ttl` after the last batch and at most
-    /// `max_entries` batches per generation.
-    pub fn new(redis: Redis, ttl: Duration, max_entries: usize) -> RedisFrames {
+    /// `max_entries` batches per generation; `lease` is the conversation lease's TTL.
+    pub fn new(redis: Redis, ttl: Duration, max_entries: usize, lease: Duration) -> RedisFrames {
         RedisFrames {
             redis,
             ttl,
             max_entries,
+            block: (lease / 3).clamp(Duration::from_millis(10), MAX_BLOCK),
         }
     }
 
@@ -295,7 +301,7 @@ impl RedisFrames {
         out: mpsc::Sender<Utf8Bytes>,
     ) -> WatchEnd {
         let key = stream_key(&meta);
-        let mut conn = match self.redis.dedicated(BLOCK).await {
+        let mut conn = match self.redis.dedicated(self.block).await {
             Ok(conn) => conn,
             Err(error) => {
                 tracing::warn!(%error, "Redis unavailable: cannot follow a generation");
@@ -321,7 +327,7 @@ impl RedisFrames {
                     .await;
             }
         };
-        let mut idle_rounds = 0;
+        let mut lease_gone = false;
         loop {
             for entry in pending.drain(..) {
                 last_id.clone_from(&entry.id);
@@ -346,7 +352,10 @@ impl RedisFrames {
                 .arg("COUNT")
                 .arg(BATCH)
                 .arg("BLOCK")
-                .arg(u64::try_from(BLOCK.as_millis()).unwrap_or(1_000))
+                .arg(
+                    u64::try_from(if lease_gone { LAST_BLOCK } else { self.block }.as_millis())
+                        .unwrap_or(1_000),
+                )
                 .arg("STREAMS")
                 .arg(&key)
                 .arg(&last_id)
@@ -354,24 +363,25 @@ impl RedisFrames {
                 .await;
             match read {
                 Ok(Some(reply)) if reply.keys.iter().any(|k| !k.ids.is_empty()) => {
-                    idle_rounds = 0;
+                    lease_gone = false;
                     pending = reply.keys.into_iter().flat_map(|k| k.ids).collect();
                 }
                 Ok(_) => {
                     // Nothing for a while: is anyone still producing?
-                    idle_rounds += 1;
                     let holder: Result<Option<String>, _> = redis::cmd("GET")
                         .arg(lease_key(&meta))
                         .query_async(&mut conn)
                         .await;
                     let alive = matches!(&holder, Ok(Some(h)) if *h == meta.message_id);
-                    // One more round after the lease went: the last batch may be in flight.
-                    if !alive && idle_rounds >= 2 {
+                    // Gone twice in a row: the second wait gave a final batch (written just
+                    // after the lease is released) the time to arrive.
+                    if !alive && lease_gone {
                         tracing::warn!(message_id = %meta.message_id, "the instance running a followed generation is gone");
                         return self
                             .end(&meta, offset, ErrorCode::UpstreamUnavailable, &out)
                             .await;
                     }
+                    lease_gone = !alive;
                 }
                 Err(error) => {
                     tracing::warn!(%error, message_id = %meta.message_id, "Redis unavailable while following a generation");

@@ -268,6 +268,92 @@ async fn a_reply_cut_on_one_instance_is_resumed_through_another() {
     );
 }
 
+/// The relay binary on a free port with `RELAY_REDIS_URL`; returns it and its address.
+async fn spawn_binary(server: &RedisServer, lease_ms: u64) -> (Child, std::net::SocketAddr) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatwire-relay"))
+        .current_dir(std::env::temp_dir())
+        .env_clear()
+        .env("RELAY_ADDR", "127.0.0.1:0")
+        .env("RELAY_REDIS_URL", server.url())
+        .env("RELAY_REDIS_LEASE_MS", lease_ms.to_string())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(line) = tokio::time::timeout(FRAME_WAIT, lines.next_line())
+        .await
+        .expect("no start-up line")
+        .unwrap()
+    {
+        if let Some(at) = line.find("listening on http://") {
+            let addr = line[at + "listening on http://".len()..]
+                .trim()
+                .parse()
+                .unwrap();
+            // Keep draining its log so it never blocks on a full pipe.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return (child, addr);
+        }
+    }
+    panic!("the relay binary ended before listening");
+}
+
+#[tokio::test]
+async fn an_answer_followed_through_another_instance_ends_when_its_instance_is_killed() {
+    let server = RedisServer::start().await;
+    let lease = Duration::from_millis(1_000);
+    let (mut a, a_addr) = spawn_binary(&server, lease.as_millis() as u64).await;
+    let b = Relay::start(shared_config(&server)).await;
+
+    let (ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{a_addr}/ws/chat/session_kill/?token=dev"))
+            .await
+            .unwrap();
+    let mut on_a = Client { ws };
+    // A long quote makes the offline answer last about 3 s (30 ms per word).
+    on_a.chat(&"ab ".repeat(66), "conv_k", "c-1").await;
+    let first = on_a.next_json().await;
+    let message_id = first["data"]["message_id"].as_str().unwrap().to_owned();
+    let mut on_b = b.connect("session_kill").await;
+    on_b.send_json(
+        serde_json::json!({"type": "resume", "data": {"message_id": message_id, "offset": 1}}),
+    )
+    .await;
+    let resumed = on_b.next_json().await;
+    assert_eq!(resumed["data"]["recovered"], true, "{resumed}");
+    let second = on_b.next_json().await;
+    assert_eq!(second["data"]["offset"], 2, "{second}");
+
+    // kill -9: no goodbye, its lease is left to expire.
+    a.kill().await.unwrap();
+    let killed = std::time::Instant::now();
+    let mut rest = vec![second];
+    loop {
+        let frame = on_b.next_json().await;
+        let terminal = frame["type"] != "stream_token";
+        rest.push(frame);
+        if terminal {
+            break;
+        }
+    }
+    let waited = killed.elapsed();
+    eprintln!("terminal error {waited:?} after kill -9 (lease {lease:?})");
+    let error = assert_error(&rest, "upstream_unavailable");
+    assert_eq!(error["data"]["retryable"], true);
+    assert_eq!(error["data"]["message_id"], message_id.as_str());
+    assert_offsets_from(&rest, 2);
+    assert!(
+        waited <= lease + Duration::from_secs(1),
+        "the terminal error took {waited:?} after the kill (lease {lease:?})"
+    );
+    // The conversation is free again for a new message, through B.
+    on_b.chat("Again", "conv_k", "c-2").await;
+    assert_complete(&on_b.reply().await);
+}
+
 #[tokio::test]
 async fn redis_down_is_reported_and_survived() {
     let mut server = RedisServer::start().await;
