@@ -787,6 +787,66 @@ async fn going_offline_probes_the_socket() {
     p.manager.disconnect();
 }
 
+// ---------------------------------------------------------------- hostile input
+
+#[wasm_bindgen_test]
+async fn hostile_frames_get_bad_frame_or_pass_through_and_the_manager_keeps_running() {
+    let p = Probe::new("echo", "");
+    p.connect().await.unwrap();
+    // Not JSON, not an object, a non-string type: bad_frame, each with the raw frame.
+    // Fields of the wrong type pass through to their callback as sent; a numeric token is
+    // not added to the reply's text, and a non-object `data` breaks nothing.
+    p.script(
+        r#"{"action":"send","frames":["{not json","[1,2]","{\"type\":5}",
+            {"type":"stream_token","data":{"message_id":"m1","token":42,"offset":1}},
+            {"type":"stream_token","data":{"message_id":"m1","token":"ok","offset":"2"}},
+            {"type":"stream_token","data":{"message_id":{"x":1},"token":"a"}},
+            {"type":"stream_complete","data":{"message_id":"m1"}},
+            {"type":"stream_complete","data":"nope"},
+            {"type":"resumed","data":{"recovered":"yes","offset":-1}},
+            {"type":"error","data":null},
+            {"type":"stream_token","data":{"message_id":"m2","token":"x","offset":1e308}}]}"#,
+    );
+    until("the last frame", || p.of("onStreamToken").len() == 4).await;
+    assert_eq!(
+        p.error_codes()[..3],
+        ["bad_frame", "bad_frame", "bad_frame"]
+    );
+    assert_eq!(path(&p.of("onError")[0], "data.raw"), "{not json");
+    assert_eq!(p.of("onStreamComplete").len(), 2);
+    assert_eq!(path(&p.of("onStreamComplete")[0], "data.content"), "ok");
+    assert_eq!(p.of("onResumed").len(), 1);
+
+    // A 10 MB frame is taken whole.
+    p.script(r#"{"action":"big","bytes":10000000}"#);
+    until("the big reply", || p.of("onStreamComplete").len() == 3).await;
+    let big = path(&p.of("onStreamComplete")[2], "data.content");
+    assert_eq!(big.len(), 10_000_000);
+
+    // 10,000 frames at once: every one dispatched, in order, none twice.
+    p.script(r#"{"action":"burst","count":10000}"#);
+    until("the burst", || p.of("onStreamComplete").len() == 4).await;
+    let burst: Vec<JsValue> = p
+        .of("onStreamToken")
+        .into_iter()
+        .filter(|f| path(f, "data.message_id") == "burst")
+        .collect();
+    assert_eq!(burst.len(), 10_000);
+    assert_eq!(path(&burst[9_999], "data.offset"), "10000");
+    assert_eq!(
+        path(&p.of("onStreamComplete")[3], "data.content"),
+        "t".repeat(10_000)
+    );
+
+    // Still running: a frame sent now is echoed.
+    p.manager
+        .send_message(json(r#"{"type":"after","data":{}}"#))
+        .unwrap();
+    until("the echo", || !p.echoes().is_empty()).await;
+    assert_eq!(p.state(), "open");
+    p.manager.disconnect();
+}
+
 // ---------------------------------------------------------------- resume
 
 /// The full reply of the test server's resumable sessions.

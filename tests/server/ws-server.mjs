@@ -94,6 +94,10 @@ function send(ws, frame) {
 //   {action:"drop"}                                 drop the TCP connection (client sees 1006)
 //   {action:"stream", message_id, tokens:[...], content?}  stream_token frames then
 //                                                    stream_complete (content only if given)
+//   {action:"big", bytes}                           one stream_token whose token is `bytes`
+//                                                    long, then its stream_complete
+//   {action:"burst", count}                         `count` stream_token frames at once,
+//                                                    then a stream_complete
 function runScript(ws, script) {
   switch (script.action) {
     case "send":
@@ -112,6 +116,19 @@ function runScript(ws, script) {
       const data = { message_id: script.message_id, finish_reason: "stop" };
       if (script.content !== undefined) data.content = script.content;
       send(ws, { type: "stream_complete", data });
+      break;
+    }
+    case "big": {
+      const token = "x".repeat(script.bytes);
+      send(ws, { type: "stream_token", data: { message_id: "big", token, seq: 0 } });
+      send(ws, { type: "stream_complete", data: { message_id: "big", finish_reason: "stop" } });
+      break;
+    }
+    case "burst": {
+      for (let seq = 0; seq < script.count; seq++) {
+        ws.send(`{"type":"stream_token","data":{"message_id":"burst","token":"t","seq":${seq},"offset":${seq + 1}}}`);
+      }
+      send(ws, { type: "stream_complete", data: { message_id: "burst", finish_reason: "stop", offset: script.count + 1 } });
       break;
     }
     default:
