@@ -287,15 +287,15 @@ impl Connection {
             }
             Ok(ClientFrame::ChatMessage(request)) => self.start(socket, request).await,
             Ok(ClientFrame::Cancel(cancel)) => {
-                self.cancel(&cancel.message_id);
+                self.cancel(&cancel.message_id).await;
                 Flow::Continue
             }
             Ok(ClientFrame::Resume(resume)) => self.resume(socket, resume).await,
         }
     }
 
-    fn cancel(&mut self, id: &str) {
-        if self.state.registry.cancel(&self.scope, id) {
+    async fn cancel(&mut self, id: &str) {
+        if self.state.registry.cancel_shared(&self.scope, id).await {
             tracing::info!(session_id = %self.scope.session_id, message_id = %id, "generation cancelled by the client");
         } else {
             // Already finished (or never existed): cancelling is idempotent.

@@ -79,6 +79,11 @@ impl Redis {
             .await?)
     }
 
+    /// A pub/sub connection of its own.
+    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, RedisUnavailable> {
+        Ok(self.client.get_async_pubsub().await?)
+    }
+
     /// `PING`: whether Redis answers right now (for `/healthz`).
     pub async fn ping(&self) -> Result<(), RedisUnavailable> {
         let mut conn = self.connection().await?;

@@ -15,6 +15,7 @@
 pub mod buffer;
 pub mod local;
 pub mod memory;
+pub mod redis_cancel;
 pub mod redis_stream;
 pub mod resume;
 pub mod store;
@@ -32,6 +33,7 @@ use tokio::sync::{mpsc, watch as tokio_watch};
 pub use buffer::{BufferBounds, StoredFrame};
 pub use local::{Control, Local};
 pub use memory::MemoryStore;
+pub use redis_cancel::CancelBus;
 pub use redis_stream::RedisFrames;
 pub use resume::Decision;
 pub use store::{ClientIdTaken, Lookup, Scope, StreamMeta, StreamStore};
@@ -72,6 +74,8 @@ struct Inner {
     /// With `RELAY_REDIS_URL`: where every generation's frames are mirrored, and where a
     /// resume of a generation another instance runs reads them.
     shared: Option<RedisFrames>,
+    /// With `RELAY_REDIS_URL`: cancels between instances.
+    cancels: Option<Arc<CancelBus>>,
 }
 
 impl Registry {
@@ -83,19 +87,21 @@ impl Registry {
                 running: Mutex::default(),
                 grace,
                 shared: None,
+                cancels: None,
             }),
         }
     }
 
     /// A registry over a fresh [`MemoryStore`] whose frames are also mirrored to Redis, so
-    /// other instances can resume this one's generations (and this one theirs).
-    pub fn shared(config: ResumeConfig, frames: RedisFrames) -> Registry {
+    /// other instances can resume (and cancel) this one's generations, and this one theirs.
+    pub fn shared(config: ResumeConfig, frames: RedisFrames, cancels: CancelBus) -> Registry {
         Registry {
             inner: Arc::new(Inner {
                 store: Arc::new(MemoryStore::new(config.bounds, memory::DEFAULT_MAX_EXPIRED)),
                 running: Mutex::default(),
                 grace: config.grace,
                 shared: Some(frames),
+                cancels: Some(Arc::new(cancels)),
             }),
         }
     }
@@ -169,7 +175,7 @@ impl Registry {
         let watcher = self.watch_local(Arc::clone(&local), &meta, 0, out);
         let publisher = Publisher {
             store: Arc::clone(&self.inner.store),
-            local,
+            local: Arc::clone(&local),
             message_id: message_id.clone(),
             mirror: self
                 .inner
@@ -177,10 +183,17 @@ impl Registry {
                 .as_ref()
                 .map(|shared| shared.writer(&meta)),
         };
+        let cancel_watch = self.inner.cancels.as_ref().map(|cancels| {
+            let local = Arc::clone(&local);
+            cancels.watch(&meta, move || local.stop(ErrorCode::Cancelled))
+        });
         let generation = task(publisher, control);
         let registry = self.clone();
         tokio::spawn(async move {
             generation.await;
+            if let Some(cancel_watch) = cancel_watch {
+                cancel_watch.abort();
+            }
             registry.inner.store.expire(&message_id);
             registry.running().remove(&message_id);
         });
@@ -258,6 +271,37 @@ impl Registry {
             }
             None => false,
         }
+    }
+
+    /// [`Registry::cancel`], and with Redis, for a generation another instance runs: sets
+    /// its cancel flag there and wakes that instance. Returns whether one was found.
+    pub async fn cancel_shared(&self, scope: &Scope, id: &str) -> bool {
+        if self.cancel(scope, id) {
+            return true;
+        }
+        let (Some(shared), Some(cancels)) = (&self.inner.shared, &self.inner.cancels) else {
+            return false;
+        };
+        for target in [
+            ResumeTarget::MessageId(id),
+            ResumeTarget::ClientMessageId(id),
+        ] {
+            if let Lookup::Live {
+                meta,
+                finished: false,
+                ..
+            } = shared.find(scope, target).await
+            {
+                return match cancels.request(&meta).await {
+                    Ok(()) => true,
+                    Err(error) => {
+                        tracing::warn!(%error, message_id = %meta.message_id, "Redis unavailable: cancel not passed on");
+                        false
+                    }
+                };
+            }
+        }
+        false
     }
 
     /// Stops every running generation (the relay is stopping).

@@ -14,7 +14,7 @@ use crate::history::ConversationStore;
 use crate::metrics::Metrics;
 use crate::provider::Provider;
 use crate::redact::Redactor;
-use crate::registry::{RedisFrames, Registry};
+use crate::registry::{CancelBus, RedisFrames, Registry};
 
 /// Cheap to clone; derefs to [`Shared`].
 #[derive(Clone)]
@@ -84,6 +84,11 @@ impl AppState {
                             config.resume.grace.max(Duration::from_secs(1)) + config.redis_lease,
                             config.resume.bounds.max_frames,
                             config.redis_lease,
+                        ),
+                        CancelBus::new(
+                            redis.clone(),
+                            (config.redis_lease / 3).min(Duration::from_secs(2)),
+                            config.resume.grace.max(Duration::from_secs(1)) + config.redis_lease,
                         ),
                     ),
                     None => Registry::in_memory(config.resume),

@@ -72,7 +72,7 @@ fn stream_key(meta: &StreamMeta) -> String {
     )
 }
 
-fn lease_key(meta: &StreamMeta) -> String {
+pub(super) fn lease_key(meta: &StreamMeta) -> String {
     conversation_key(
         meta.scope.owner,
         &meta.scope.session_id,

@@ -13,6 +13,7 @@ use chatwire_relay::Config;
 use tokio::process::{Child, Command};
 
 use crate::support::*;
+use crate::upstream::*;
 
 /// A `redis-server` child process, killed on drop.
 struct RedisServer {
@@ -352,6 +353,76 @@ async fn an_answer_followed_through_another_instance_ends_when_its_instance_is_k
     // The conversation is free again for a new message, through B.
     on_b.chat("Again", "conv_k", "c-2").await;
     assert_complete(&on_b.reply().await);
+}
+
+#[tokio::test]
+async fn a_cancel_sent_to_one_instance_stops_the_generation_on_another() {
+    let server = RedisServer::start().await;
+    let up = Upstream::start().await;
+    up.push(Reply::Sse(slow_steps()));
+    let mut on_upstream = upstream_config(&up.base_url);
+    on_upstream.redis = Some(Redis::open(&server.url()).unwrap());
+    on_upstream.redis_lease = Duration::from_millis(1_500);
+    let a = Relay::start(on_upstream).await;
+    let b = Relay::start(shared_config(&server)).await;
+
+    let mut on_a = a.connect("session_cancel").await;
+    on_a.chat("hi", "conv_c", "c-1").await;
+    let first = on_a.next_json().await;
+    let message_id = first["data"]["message_id"].as_str().unwrap().to_owned();
+    let mut on_b = b.connect("session_cancel").await;
+    let sent = std::time::Instant::now();
+    on_b.send_json(serde_json::json!({"type": "cancel", "data": {"message_id": message_id}}))
+        .await;
+    let frames = on_a.reply().await;
+    let error = assert_error(&frames, "cancelled");
+    assert_eq!(error["data"]["message_id"], message_id.as_str());
+    assert!(
+        up.wait_disconnects(1, Duration::from_secs(1)).await,
+        "upstream request not dropped"
+    );
+    eprintln!("cancel through another instance took {:?}", sent.elapsed());
+    assert!(
+        sent.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        sent.elapsed()
+    );
+
+    // The flag is the state, pub/sub only the wake-up: a flag set with no message still
+    // stops the generation (A reads it every third of the lease).
+    up.push(Reply::Sse(slow_steps()));
+    on_a.chat("again", "conv_c2", "c-2").await;
+    let first = on_a.next_json().await;
+    let message_id = first["data"]["message_id"].as_str().unwrap().to_owned();
+    let mut conn = server.conn().await;
+    let _: () = redis::cmd("SET")
+        .arg(format!(
+            "chatwire:{{conv:0:session_cancel:conv_c2}}:cancel:{message_id}"
+        ))
+        .arg("cancelled")
+        .arg("PX")
+        .arg(60_000)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let set = std::time::Instant::now();
+    assert_error(&on_a.reply().await, "cancelled");
+    eprintln!("cancel by the flag alone took {:?}", set.elapsed());
+    assert!(
+        set.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        set.elapsed()
+    );
+}
+
+/// About 10 s of keep-alives after the first word, unless cancelled.
+fn slow_steps() -> Vec<Step> {
+    let mut steps = vec![content("Thinking")];
+    for _ in 0..200 {
+        steps.extend([pause(50), Step::Send(": keep-alive\n\n".into())]);
+    }
+    steps.extend([finish("stop"), done()]);
+    steps
 }
 
 #[tokio::test]
