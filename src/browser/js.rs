@@ -1,5 +1,5 @@
-//! The one JS binding js-sys has in a shape that is wrong for us, and the error objects the
-//! manager hands to JS.
+//! The two JS bindings js-sys has in a shape that is wrong for the per-frame path, and the
+//! error objects the manager hands to JS.
 
 use js_sys::{Error, Object, Reflect, TypeError};
 use wasm_bindgen::prelude::*;
@@ -12,6 +12,12 @@ extern "C" {
     /// would copy every incoming frame into wasm memory and back out.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `Reflect.get` without a try/catch: js-sys' binding catches, and its wrapper makes a
+    /// closure and an `arguments` object per call, six times per frame (per-frame cost, see
+    /// BENCHMARKS.md). Only for objects whose properties cannot throw: see [`get`].
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
+    fn get_plain_field(target: &JsValue, key: &JsValue) -> JsValue;
 }
 
 /// `target[key] = value` on an object the manager made (or `JSON.parse` made): plain and
@@ -20,10 +26,15 @@ pub fn set(target: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &key.into(), value);
 }
 
-/// `target[key]`, or `undefined` when `target` is not an object (`Reflect.get` throws then,
-/// and the throw is caught) or a getter throws.
+/// `target[key]` of a plain object (what `JSON.parse` made, or the manager itself), or
+/// `undefined` when `target` is not an object. Such objects have no getters, so the read
+/// cannot throw.
 pub fn get(target: &JsValue, key: &JsValue) -> JsValue {
-    Reflect::get(target, key).unwrap_or(JsValue::UNDEFINED)
+    if target.is_object() {
+        get_plain_field(target, key)
+    } else {
+        JsValue::UNDEFINED
+    }
 }
 
 /// A `TypeError` with `message`.
