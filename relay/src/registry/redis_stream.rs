@@ -18,7 +18,7 @@
 //! conversation's lease: when no frame comes and the lease is no longer the generation's,
 //! it ends the answer with a terminal `upstream_unavailable` (retryable).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use futures_util::future::{BoxFuture, FutureExt};
@@ -161,6 +161,7 @@ impl RedisFrames {
             }
         }
         let mut batch = Vec::with_capacity(BATCH);
+        let mut refreshed: Option<Instant> = None;
         while rx.recv_many(&mut batch, BATCH).await > 0 {
             let Some(last) = batch.last() else { continue };
             let mut xadd = redis::cmd("XADD");
@@ -178,16 +179,21 @@ impl RedisFrames {
                 xadd.arg(field).arg(frame.text.as_str());
             }
             let mut pipe = redis::pipe();
-            pipe.add_command(xadd)
-                .ignore()
-                .cmd("PEXPIRE")
-                .arg(&key)
-                .arg(ttl_ms)
-                .ignore()
-                .cmd("PEXPIRE")
-                .arg(&ids_key)
-                .arg(ttl_ms)
-                .ignore();
+            pipe.add_command(xadd).ignore();
+            // The TTLs run from the last refresh: refreshed by the first batch, the last one,
+            // and every quarter of the TTL between, not by every batch.
+            let terminal = batch.last().is_some_and(|f| f.terminal);
+            if terminal || refreshed.is_none_or(|at| at.elapsed() >= self.ttl / 4) {
+                refreshed = Some(Instant::now());
+                pipe.cmd("PEXPIRE")
+                    .arg(&key)
+                    .arg(ttl_ms)
+                    .ignore()
+                    .cmd("PEXPIRE")
+                    .arg(&ids_key)
+                    .arg(ttl_ms)
+                    .ignore();
+            }
             let written: Result<(), RedisErrorText> = async {
                 let mut conn = self.redis.connection().await.map_err(|e| e.0)?;
                 pipe.query_async::<()>(&mut conn).await

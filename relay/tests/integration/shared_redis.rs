@@ -260,6 +260,28 @@ async fn a_reply_cut_on_one_instance_is_resumed_through_another() {
     );
     assert_eq!(joined(&seen, "stream_token"), done["data"]["content"]);
     assert_eq!(done["data"]["message_id"], message_id.as_str());
+    // Every key the two instances wrote has a TTL, and one conversation's keys share a tag.
+    let mut conn = server.conn().await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for kind in [":history", ":frames:", ":msg:", ":client:"] {
+        assert!(
+            keys.iter().any(|k| k.contains(kind)),
+            "no {kind} key in {keys:?}"
+        );
+    }
+    for key in &keys {
+        let ttl = ttl(&mut conn, key).await;
+        assert!(ttl > 0, "{key} has no TTL ({ttl})");
+        assert!(
+            key.starts_with("chatwire:{conv:0:session_move:conv_m}:")
+                || key.starts_with("chatwire:{sess:0:session_move}:"),
+            "{key}"
+        );
+    }
     // Nothing follows the terminal frame.
     assert!(
         tokio::time::timeout(Duration::from_millis(300), on_b.next_json())
