@@ -18,13 +18,7 @@ const REDIS_PING_TIMEOUT: Duration = Duration::from_millis(1_000);
 /// `redis_unavailable` while the configured Redis does not answer.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let shutting_down = state.shutdown.is_cancelled();
-    let redis = match &state.config.redis {
-        None => None,
-        Some(redis) => Some(matches!(
-            tokio::time::timeout(REDIS_PING_TIMEOUT, redis.ping()).await,
-            Ok(Ok(()))
-        )),
-    };
+    let redis = redis_up(&state).await;
     let redis_down = redis == Some(false);
     let status = if shutting_down {
         "shutting_down"
@@ -49,14 +43,34 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     (status, body).into_response()
 }
 
-/// The Prometheus text exposition.
+/// Whether the configured Redis answers `PING` now; `None` without Redis.
+async fn redis_up(state: &AppState) -> Option<bool> {
+    let redis = state.config.redis.as_ref()?;
+    Some(matches!(
+        tokio::time::timeout(REDIS_PING_TIMEOUT, redis.ping()).await,
+        Ok(Ok(()))
+    ))
+}
+
+/// The Prometheus text exposition (with Redis, `chatwire_redis_up` too).
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut text = state.metrics.render();
+    if let Some(up) = redis_up(&state).await {
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "# HELP chatwire_redis_up Whether Redis (RELAY_REDIS_URL) answered PING.\n\
+             # TYPE chatwire_redis_up gauge\nchatwire_redis_up {}\n",
+            u8::from(up)
+        ));
+    }
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        text,
     )
         .into_response()
 }

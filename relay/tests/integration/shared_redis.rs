@@ -454,11 +454,15 @@ async fn redis_down_is_reported_and_survived() {
     let (status, _, body) = relay.get("/healthz").await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"store\":\"redis\""), "{body}");
+    let (_, _, metrics) = relay.get("/metrics").await;
+    assert!(metrics.contains("chatwire_redis_up 1"), "{metrics}");
 
     server.kill().await;
     let (status, _, body) = relay.get("/healthz").await;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("redis_unavailable"), "{body}");
+    let (_, _, metrics) = relay.get("/metrics").await;
+    assert!(metrics.contains("chatwire_redis_up 0"), "{metrics}");
     let mut client = relay.connect("session_down").await;
     client.chat("Hello?", "conv_d", "c-1").await;
     let error = assert_error(&client.reply().await, "server_restarting");
