@@ -195,6 +195,11 @@ impl Connection {
     }
 
     async fn on_shutdown(&mut self, socket: &mut WebSocket) -> Flow {
+        if self.state.registry.is_shared() {
+            // With Redis the client reconnects through the balancer to another instance and
+            // resumes there, while this one finishes the answers into Redis: close at once.
+            return self.flush_and_restart(socket).await;
+        }
         self.drain_deadline = Some(Instant::now() + self.state.config.shutdown_grace);
         if let Flow::Stop = self
             .send_error(socket, ErrorCode::ServerRestarting, None, None)

@@ -3,8 +3,9 @@
 //!
 //! [`app`] builds the router; [`run`] serves it on a listener until a shutdown signal, then
 //! drains: sockets get `server_restarting`, in-flight replies may finish within the grace
-//! period, and sockets close with 1012. `main.rs` only parses configuration, sets up tracing,
-//! binds and calls [`run`].
+//! period, and sockets close with 1012. With Redis (`RELAY_REDIS_URL`) sockets close with 1012
+//! at once (clients resume through another instance) while the replies run on into Redis.
+//! `main.rs` only parses configuration, sets up tracing, binds and calls [`run`].
 
 pub mod access_log;
 pub mod auth;
@@ -39,6 +40,8 @@ pub use state::AppState;
 
 /// How long [`run`] waits for sockets beyond the grace period before returning anyway.
 const CLOSE_SLACK: Duration = Duration::from_secs(3);
+/// With Redis, how long [`run`] waits for the last frames to be written there.
+const REDIS_FLUSH: Duration = Duration::from_secs(2);
 
 /// The relay's routes: the chat socket, health, metrics, `/pkg/` and the demo.
 pub fn app(state: AppState) -> Router {
@@ -104,9 +107,25 @@ where
     {
         tracing::warn!("some sockets did not close in time");
     }
+    if state.registry.is_shared() {
+        // With Redis the sockets closed at once; the answers run on to completion within
+        // the grace, their frames going to Redis, where another instance resumes them.
+        let deadline = tokio::time::Instant::now() + grace;
+        while state.metrics.streams_active() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
     // Replies whose sockets dropped cannot be resumed from a stopped relay: end them now
     // rather than at the end of their resume grace.
     state.registry.stop_all(error::ErrorCode::ServerRestarting);
+    if state.registry.is_shared() {
+        // Let the stopped ones write their terminal frame, then everything reach Redis.
+        let deadline = tokio::time::Instant::now() + REDIS_FLUSH;
+        while state.metrics.streams_active() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        state.registry.flush_shared(REDIS_FLUSH).await;
+    }
     tracing::info!("chatwire relay stopped");
     Ok(())
 }

@@ -312,6 +312,18 @@ impl Registry {
         }
     }
 
+    /// Whether generations are shared through Redis (`RELAY_REDIS_URL`).
+    pub fn is_shared(&self) -> bool {
+        self.inner.shared.is_some()
+    }
+
+    /// With Redis: waits (at most `timeout`) until every frame is written there.
+    pub async fn flush_shared(&self, timeout: Duration) {
+        if let Some(shared) = &self.inner.shared {
+            shared.flush(timeout).await;
+        }
+    }
+
     /// Generations this process runs or keeps frames of.
     pub fn kept(&self) -> usize {
         self.running().len()
@@ -324,7 +336,7 @@ pub struct Publisher {
     local: Arc<Local>,
     message_id: String,
     /// With Redis: the writer mirroring the frames there.
-    mirror: Option<mpsc::Sender<StoredFrame>>,
+    mirror: Option<redis_stream::Mirror>,
 }
 
 impl Publisher {
@@ -343,8 +355,7 @@ impl Publisher {
         let mirrored = self.mirror.as_ref().map(|mirror| (mirror, frame.clone()));
         self.store.append(&self.message_id, frame);
         if let Some((mirror, frame)) = mirrored {
-            // The writer only ends with the process's runtime: nothing to do if it is gone.
-            let _ = mirror.send(frame).await;
+            mirror.send(frame).await;
         }
     }
 

@@ -18,6 +18,8 @@
 //! conversation's lease: when no frame comes and the lease is no longer the generation's,
 //! it ends the answer with a terminal `upstream_unavailable` (retryable).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
@@ -42,6 +44,22 @@ const MAX_BLOCK: Duration = Duration::from_millis(800);
 /// The last wait once the lease is gone: time for a final batch already on its way.
 const LAST_BLOCK: Duration = Duration::from_millis(100);
 
+/// The sending side of a generation's writer.
+pub struct Mirror {
+    tx: mpsc::Sender<StoredFrame>,
+    unwritten: Arc<AtomicUsize>,
+}
+
+impl Mirror {
+    /// Queues a frame for Redis; waits while the queue is full.
+    pub async fn send(&self, frame: StoredFrame) {
+        self.unwritten.fetch_add(1, Ordering::AcqRel);
+        if self.tx.send(frame).await.is_err() {
+            self.unwritten.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
 /// What the id key holds.
 #[derive(Serialize, Deserialize)]
 struct Ids {
@@ -58,6 +76,8 @@ pub struct RedisFrames {
     ttl: Duration,
     /// Most entries (batches) kept per stream (`MAXLEN ~`).
     max_entries: usize,
+    /// Frames handed to writers and not yet written (or given up on).
+    unwritten: Arc<AtomicUsize>,
     /// How long one `XREAD BLOCK` waits: a third of the lease TTL (at most 0.8 s), so a
     /// follower notices a dead instance within the lease TTL plus this plus [`LAST_BLOCK`].
     block: Duration,
@@ -123,6 +143,7 @@ impl RedisFrames {
             redis,
             ttl,
             max_entries,
+            unwritten: Arc::default(),
             block: (lease / 3).clamp(Duration::from_millis(10), MAX_BLOCK),
         }
     }
@@ -130,10 +151,22 @@ impl RedisFrames {
     /// Starts the writer of `meta`'s frames: what is sent into the returned queue reaches
     /// Redis in batches. Frames that cannot be written (Redis away) are dropped with a
     /// warning; the generation itself goes on for its own sockets.
-    pub fn writer(&self, meta: &StreamMeta) -> mpsc::Sender<StoredFrame> {
+    pub fn writer(&self, meta: &StreamMeta) -> Mirror {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(self.clone().write(meta.clone(), rx));
-        tx
+        Mirror {
+            tx,
+            unwritten: Arc::clone(&self.unwritten),
+        }
+    }
+
+    /// Waits until every frame handed to a writer has been written (or given up on), at
+    /// most `timeout`; the relay calls it before exiting.
+    pub async fn flush(&self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.unwritten.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     async fn write(self, meta: StreamMeta, mut rx: mpsc::Receiver<StoredFrame>) {
@@ -203,6 +236,7 @@ impl RedisFrames {
             if let Err(error) = written {
                 tracing::warn!(error = %error.0, message_id = %meta.message_id, frames = batch.len(), "could not write frames to Redis; a resume elsewhere will miss them");
             }
+            self.unwritten.fetch_sub(batch.len(), Ordering::AcqRel);
             batch.clear();
         }
     }

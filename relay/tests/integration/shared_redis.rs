@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use chatwire_relay::redis_conn::Redis;
 use chatwire_relay::Config;
+use futures_util::StreamExt;
 use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::*;
 use crate::upstream::*;
@@ -445,6 +447,78 @@ fn slow_steps() -> Vec<Step> {
     }
     steps.extend([finish("stop"), done()]);
     steps
+}
+
+#[tokio::test]
+async fn sigterm_closes_sockets_at_once_and_the_answer_completes_through_another_instance() {
+    let server = RedisServer::start().await;
+    let (mut a, a_addr) = spawn_binary(&server, 1_000).await;
+    let b = Relay::start(shared_config(&server)).await;
+
+    let (ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{a_addr}/ws/chat/session_term/?token=dev"))
+            .await
+            .unwrap();
+    let mut on_a = Client { ws };
+    on_a.chat(&"ab ".repeat(66), "conv_t", "c-1").await;
+    let mut seen = vec![on_a.next_json().await];
+    let message_id = seen[0]["data"]["message_id"].as_str().unwrap().to_owned();
+
+    let pid = a.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let signalled = std::time::Instant::now();
+    // The socket closes with 1012 at once; frames sent before the close still count.
+    let code = loop {
+        let next = tokio::time::timeout(FRAME_WAIT, on_a.ws.next())
+            .await
+            .expect("no close after SIGTERM");
+        match next {
+            Some(Ok(Message::Text(text))) => {
+                seen.push(serde_json::from_str(text.as_str()).unwrap())
+            }
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            other => panic!("socket ended without a close frame: {other:?}"),
+        }
+    };
+    assert_eq!(code, Some(1012));
+    assert!(
+        signalled.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert!(
+        seen.iter().all(|f| f["type"] == "stream_token"),
+        "the answer ended on A: {seen:?}"
+    );
+    let offset = assert_offsets_from(&seen, 1);
+
+    // The client comes back through B and resumes: A finished the answer into Redis.
+    let mut on_b = b.connect("session_term").await;
+    on_b.send_json(
+        serde_json::json!({"type": "resume", "data": {"message_id": message_id, "offset": offset}}),
+    )
+    .await;
+    let resumed = on_b.next_json().await;
+    assert_eq!(resumed["data"]["recovered"], true, "{resumed}");
+    let rest = on_b.reply().await;
+    assert_offsets_from(&rest, offset + 1);
+    seen.extend(rest);
+    let done = assert_complete(&seen);
+    assert_eq!(joined(&seen, "stream_token"), done["data"]["content"]);
+    assert!(done["data"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("ab ab ab"));
+    // A exits once its answer is written.
+    let status = tokio::time::timeout(Duration::from_secs(10), a.wait())
+        .await
+        .expect("A did not exit")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
 }
 
 #[tokio::test]
