@@ -2,7 +2,7 @@
 //! through another relay instance continues the answer.
 //!
 //! The instance running a generation keeps its in-memory store (its own sockets read it) and
-//! writes every frame to Redis too, in batches: one `XADD` per batch of frames (each frame a
+//! writes every frame to Redis too, in batches (gathered for up to 50 ms): one `XADD` per batch of frames (each frame a
 //! field named by its offset, `<offset>` or `<offset>t` for the terminal one), the entry id
 //! being `0-<last offset of the batch>`. So a reader that has applied offset `k` reads the
 //! entries after id `0-k`: `XRANGE` to catch up, then `XREAD BLOCK` on a connection of its
@@ -37,12 +37,17 @@ use crate::redis_conn::{conversation_key, session_key, Redis};
 
 /// Frames waiting for the writer; a full queue slows the generation, not the memory.
 const QUEUE: usize = 256;
+/// How long a writer lets frames gather before one `XADD`: what a follower on another
+/// instance lags behind at most (this instance's own sockets read its memory, no lag).
+const LINGER: Duration = Duration::from_millis(50);
 /// Most frames in one `XADD`.
 const BATCH: usize = 64;
 /// Longest one `XREAD BLOCK` waits before the reader checks the generation is alive.
-const MAX_BLOCK: Duration = Duration::from_millis(800);
-/// The last wait once the lease is gone: time for a final batch already on its way.
-const LAST_BLOCK: Duration = Duration::from_millis(100);
+const MAX_BLOCK: Duration = Duration::from_millis(600);
+/// The last wait once the lease is gone: time for a final batch already on its way (the
+/// lease is released just before the terminal frame is queued, which waits up to
+/// [`LINGER`] before its `XADD`).
+const LAST_BLOCK: Duration = Duration::from_millis(250);
 
 /// The sending side of a generation's writer.
 pub struct Mirror {
@@ -78,7 +83,7 @@ pub struct RedisFrames {
     max_entries: usize,
     /// Frames handed to writers and not yet written (or given up on).
     unwritten: Arc<AtomicUsize>,
-    /// How long one `XREAD BLOCK` waits: a third of the lease TTL (at most 0.8 s), so a
+    /// How long one `XREAD BLOCK` waits: a third of the lease TTL (at most 0.6 s), so a
     /// follower notices a dead instance within the lease TTL plus this plus [`LAST_BLOCK`].
     block: Duration,
 }
@@ -196,6 +201,19 @@ impl RedisFrames {
         let mut batch = Vec::with_capacity(BATCH);
         let mut refreshed: Option<Instant> = None;
         while rx.recv_many(&mut batch, BATCH).await > 0 {
+            // Let a batch gather: tokens come tens of ms apart, so writing each at once
+            // would cost one XADD per token. The terminal frame goes at once.
+            if !batch.last().is_some_and(|f| f.terminal) {
+                tokio::time::sleep(LINGER).await;
+                while batch.len() < BATCH {
+                    let Ok(frame) = rx.try_recv() else { break };
+                    let terminal = frame.terminal;
+                    batch.push(frame);
+                    if terminal {
+                        break;
+                    }
+                }
+            }
             let Some(last) = batch.last() else { continue };
             let mut xadd = redis::cmd("XADD");
             xadd.arg(&key)
@@ -297,21 +315,28 @@ impl RedisFrames {
             .query_async(&mut conn)
             .await?;
         let (Some(first), Some(last)) = (first.ids.first(), last.ids.first()) else {
-            // No frame yet: alive while its lease is held.
+            // No frame in Redis yet: alive while its lease is held, or while its id key
+            // (which expires with the frames) says its first batch is on its way.
             let holder: Option<String> = redis::cmd("GET")
                 .arg(lease_key(&meta))
                 .query_async(&mut conn)
                 .await?;
-            return Ok(if holder.as_deref() == Some(meta.message_id.as_str()) {
-                Lookup::Live {
-                    meta,
-                    first_kept: 1,
-                    last_offset: 0,
-                    finished: false,
-                }
-            } else {
-                Lookup::Expired(meta)
-            });
+            let started: bool = redis::cmd("EXISTS")
+                .arg(ids_key(scope, &meta.message_id))
+                .query_async(&mut conn)
+                .await?;
+            return Ok(
+                if started || holder.as_deref() == Some(meta.message_id.as_str()) {
+                    Lookup::Live {
+                        meta,
+                        first_kept: 1,
+                        last_offset: 0,
+                        finished: false,
+                    }
+                } else {
+                    Lookup::Expired(meta)
+                },
+            );
         };
         let first_kept = entry_frames(first).first().map_or(1, |f| f.offset);
         let last_frames = entry_frames(last);
