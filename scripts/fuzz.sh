@@ -11,7 +11,7 @@
 #                                                   For CI: installs the pinned nightly and
 #                                                   cargo-fuzz first if they are missing
 #   bash scripts/fuzz.sh merge [target…]            add to fuzz/corpus/<target> the inputs of
-#                                                   past runs that reach new coverage
+#                                                   past runs that reach new edges
 #
 # `run` keeps what it discovers in fuzz/target/work-corpus/<target> (not committed); `merge`
 # distils that into the committed corpus. A crash leaves its input in fuzz/artifacts/<target>/
@@ -120,8 +120,11 @@ merge)
         work=target/work-corpus/$target
         [[ -d $work ]] || continue
         before=$(find "corpus/$target" -type f | wc -l)
+        # Edges only (no hit counts, no comparison operands): a few hundred small inputs per
+        # target instead of thousands, so the committed corpus stays well under 1 MB.
         cargo fuzz run "${BUILD_FLAGS[@]}" "$target" "corpus/$target" "$work" -- \
-            -merge=1 >"target/fuzz-logs/$target.merge.log" 2>&1
+            -merge=1 -use_counters=0 -use_cmp=0 -use_value_profile=0 \
+            >"target/fuzz-logs/$target.merge.log" 2>&1
         after=$(find "corpus/$target" -type f | wc -l)
         echo "$target: $before → $after saved inputs ($(du -sh "corpus/$target" | cut -f1))"
     done
