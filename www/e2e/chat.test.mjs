@@ -7,7 +7,16 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startFakeUpstream, tokenize } from "./fake-upstream.mjs";
-import { artifactPath, ensureDevBuild, freePort, launchBrowser, startCutProxy, startRelay } from "./harness.mjs";
+import {
+  artifactPath,
+  ensureDevBuild,
+  freePort,
+  launchBrowser,
+  startBalancer,
+  startCutProxy,
+  startRedis,
+  startRelay,
+} from "./harness.mjs";
 
 const TOKEN = "e2e-token";
 
@@ -116,7 +125,7 @@ function withDiagnostics(ctx, fn) {
   };
 }
 
-describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
+describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
   before(async () => {
     upstream = await startFakeUpstream();
     relayPort = await freePort();
@@ -466,5 +475,57 @@ describe("chatwire demo in a real browser", { timeout: 120_000 }, () => {
       await page.getByTestId("stop").click();
       await chat.context.close();
     })();
+  });
+
+  describe("two relays behind HAProxy, sharing Redis", () => {
+    let redis;
+    let balancer;
+    const relays = [];
+    let ports;
+    let env;
+    before(async () => {
+      redis = await startRedis();
+      env = { ...relayEnv, RELAY_REDIS_URL: redis.url, RELAY_SHUTDOWN_GRACE_MS: "20000" };
+      ports = [await freePort(), await freePort()];
+      for (const port of ports) relays.push(await startRelay({ port, env }));
+      balancer = await startBalancer(ports);
+    });
+
+    after(async () => {
+      await balancer?.stop().catch(() => {});
+      for (const r of relays) await r.stop().catch(() => {});
+      await redis?.stop().catch(() => {});
+    });
+
+    test("the relay serving the page is restarted mid-answer: the answer completes in the page", async () => {
+      const ctx = {};
+      await withDiagnostics(ctx, async () => {
+        const chat = (ctx.chat = await openChat({ base: balancer.url }));
+        const { page } = chat;
+        await waitForStatus(page, "open");
+        const tokens = Array.from({ length: 60 }, (_, i) => ` line${i}`);
+        upstream.next({ tokens, delayMs: 30 });
+        const before = upstream.requests.length;
+        await sendText(page, "Survive a deploy");
+        await upstream.waitFor(() => upstream.requests[before]?.sentTokens >= 8, 10_000, "8 tokens sent");
+        // `balance first`: the page and its socket are on the first relay. SIGTERM: it
+        // closes its sockets with 1012 at once and finishes the answer into Redis; the page
+        // reconnects through the balancer to the other relay and resumes there.
+        const stopping = relays[0].stop("SIGTERM");
+        await waitForStatus(page, "reconnecting", 5_000);
+        const reply = page.locator("[data-testid=message][data-role=assistant]").last();
+        await reply.waitFor({ timeout: 30_000 });
+        assert.equal((await reply.getByTestId("message-content").innerText()).trim(), tokens.join("").trim());
+        assert.ok(!(await reply.getAttribute("data-cut")), "not marked as cut short");
+        assert.equal(upstream.requests.length, before + 1, "one upstream request: no second generation");
+        assert.equal(await stopping, 0, "the stopped relay exited cleanly");
+        // Started again, as in a rolling restart; the page keeps chatting through the balancer.
+        relays[0] = await startRelay({ port: ports[0], env });
+        const text = "Still here after the restart.";
+        upstream.next({ tokens: tokenize(text), delayMs: 10 });
+        assert.equal(await ask(page, "Still there?"), text);
+        await chat.context.close();
+      })();
+    });
   });
 });

@@ -2,7 +2,7 @@
 // registry that kills everything started here when the tests end, pass or fail.
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -117,9 +117,10 @@ export async function startRelay({ port, env = {} }) {
     url,
     child,
     output: () => out,
+    /** Signals the relay and resolves with its exit code (`null` when a signal ended it). */
     async stop(signal = "SIGKILL") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
+      return exited;
     },
   };
 }
@@ -214,4 +215,91 @@ export async function startCutProxy(targetPort) {
       return closed;
     },
   };
+}
+
+/** Starts a child and keeps its output; `stop()` signals it and waits for its exit. */
+function startChild(name, bin, args) {
+  const child = spawn(bin, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  let out = "";
+  const keep = (d) => {
+    out += d;
+    if (out.length > 100_000) out = out.slice(-50_000);
+    if (process.env.E2E_VERBOSE) process.stderr.write(`[${name}] ${d}`);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const exited = new Promise((r) => child.once("exit", r));
+  exited.then(() => children.delete(child));
+  return {
+    child,
+    output: () => out,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Waits until something accepts TCP connections on 127.0.0.1:`port`. */
+async function waitForPort(port, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+    if (open) return;
+    await sleep(50);
+  }
+  throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+/** Debian's redis-server on a free port, persistence off (scripts/setup.sh installs it). */
+export async function startRedis() {
+  const bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((p) => existsSync(p));
+  if (!bin) throw new Error("redis-server is missing: apt-get install -y redis-server (scripts/setup.sh test does)");
+  const port = await freePort();
+  const redis = startChild("redis", bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+  await waitForPort(port, 10_000, "redis-server");
+  return { ...redis, url: `redis://127.0.0.1:${port}/0` };
+}
+
+/**
+ * Debian's HAProxy in front of relays on `ports`: every connection goes to the first one up
+ * (`balance first`), a relay that is down is skipped (health checks every 100 ms, and a
+ * refused connection is redispatched to the next).
+ */
+export async function startBalancer(ports) {
+  const bin = ["/usr/sbin/haproxy", "/usr/bin/haproxy"].find((p) => existsSync(p));
+  if (!bin) throw new Error("haproxy is missing: apt-get install -y haproxy (scripts/setup.sh test does)");
+  const port = await freePort();
+  const config = path.join(ARTIFACTS, `haproxy-${port}.cfg`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const servers = ports.map((p, i) => `  server relay${i} 127.0.0.1:${p} check inter 100ms fall 1 rise 1`).join("\n");
+  writeFileSync(
+    config,
+    `defaults
+  mode http
+  retries 3
+  option redispatch
+  timeout connect 1s
+  timeout client 60s
+  timeout server 60s
+  timeout tunnel 60s
+frontend chat
+  bind 127.0.0.1:${port}
+  default_backend relays
+backend relays
+  balance first
+  option httpchk GET /healthz
+${servers}
+`,
+  );
+  const balancer = startChild("haproxy", bin, ["-db", "-f", config]);
+  await waitForPort(port, 10_000, "haproxy");
+  return { ...balancer, url: `http://127.0.0.1:${port}` };
 }
