@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test chatwire has: lints, native unit and relay integration tests, the wasm package
-# and its size, TypeScript types, browser tests in headless Chromium and Firefox, and the
-# demo's end-to-end tests. Installs what is missing first (scripts/setup.sh test).
+# and its size, TypeScript types, browser tests in headless Chromium and Firefox, the
+# demo's end-to-end tests, and the fuzz targets over their saved corpora. Installs what is
+# missing first (scripts/setup.sh test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -74,6 +75,9 @@ step "end-to-end: the demo in Chromium through the relay"
 cargo build -p chatwire-relay
 (cd www && npm run e2e) 2>&1 | tee "$logs/e2e.log"
 count "$logs/e2e.log"
+
+step "fuzz regression: each fuzz target over its saved corpus (nightly, in fuzz/ only)"
+bash scripts/fuzz.sh regress 2>&1 | tee "$logs/fuzz.log"
 
 printf '\nall suites: %s passed, %s failed\n' "$passed" "$failed"
 echo "$passed passed, $failed failed"
