@@ -12,6 +12,6 @@ mod lifecycle;
 mod logs;
 mod memory;
 mod protocol;
-mod shared_redis;
 mod resume;
+mod shared_redis;
 mod streaming;
