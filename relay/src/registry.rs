@@ -355,7 +355,7 @@ impl Publisher {
         let mirrored = self.mirror.as_ref().map(|mirror| (mirror, frame.clone()));
         self.store.append(&self.message_id, frame);
         if let Some((mirror, frame)) = mirrored {
-            mirror.send(frame).await;
+            mirror.send(frame);
         }
     }
 

@@ -56,11 +56,19 @@ pub struct Mirror {
 }
 
 impl Mirror {
-    /// Queues a frame for Redis; waits while the queue is full.
-    pub async fn send(&self, frame: StoredFrame) {
+    /// Queues a frame for Redis. Never waits: when Redis is slow or away and the queue is
+    /// full the frame is dropped (a resume elsewhere then gets `stream_expired` at the gap),
+    /// so this instance's own sockets are never slowed by Redis.
+    pub fn send(&self, frame: StoredFrame) {
         self.unwritten.fetch_add(1, Ordering::AcqRel);
-        if self.tx.send(frame).await.is_err() {
+        if let Err(error) = self.tx.try_send(frame) {
             self.unwritten.fetch_sub(1, Ordering::AcqRel);
+            if let mpsc::error::TrySendError::Full(frame) = error {
+                tracing::warn!(
+                    offset = frame.offset,
+                    "Redis writer behind; frame not mirrored"
+                );
+            }
         }
     }
 }

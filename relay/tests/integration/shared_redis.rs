@@ -522,6 +522,43 @@ async fn sigterm_closes_sockets_at_once_and_the_answer_completes_through_another
 }
 
 #[tokio::test]
+async fn redis_restarted_mid_answer_the_answer_completes_and_the_relay_recovers() {
+    let mut server = RedisServer::start().await;
+    let mut slow = shared_config(&server);
+    slow.upstream.offline_token_delay = Duration::from_millis(40);
+    let relay = Relay::start(slow).await;
+    let mut client = relay.connect("session_restart").await;
+    client.chat("Keep going", "conv_r", "c-1").await;
+    let mut frames = vec![client.next_json().await];
+
+    // Redis goes away mid-answer (nothing persisted) and comes back on the same port.
+    server.kill().await;
+    frames.extend(client.reply().await);
+    let done = assert_complete(&frames);
+    assert_offsets_from(&frames, 1);
+    assert_eq!(joined(&frames, "stream_token"), done["data"]["content"]);
+    server.spawn().await;
+
+    // The relay reconnects by itself: the conversation is free (its lease went with the
+    // old Redis) and the next message is answered.
+    let mut answered = false;
+    for attempt in 0..20 {
+        client
+            .chat("Still there?", "conv_r", &format!("c-2-{attempt}"))
+            .await;
+        let reply = client.reply().await;
+        if reply.last().is_some_and(|f| f["type"] == "stream_complete") {
+            answered = true;
+            break;
+        }
+        assert_error(&reply, "server_restarting");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(answered, "no answer after Redis came back");
+    assert_eq!(relay.get("/healthz").await.0, 200);
+}
+
+#[tokio::test]
 async fn redis_down_is_reported_and_survived() {
     let mut server = RedisServer::start().await;
     let relay = Relay::start(shared_config(&server)).await;
