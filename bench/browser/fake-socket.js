@@ -6,6 +6,8 @@
 // It plays the benchmark server's `flood-{N}-{perMessage}-{run}` sessions
 // (bench/browser/server.mjs) with the same frames, and accepts any other session silently.
 
+import { floodFrames } from "./flood-frames.js";
+
 const BATCH = 1024;
 
 /** Runs `callback` in a new task without setTimeout's 4 ms clamp. */
@@ -18,24 +20,6 @@ const nextTask = (() => {
     channel.port2.postMessage(null);
   };
 })();
-
-const tokenFrame = (messageId, seq) =>
-  `{"type":"stream_token","data":{"message_id":"${messageId}","token":"tok","seq":${seq}}}`;
-const completeFrame = (messageId, tokens) =>
-  `{"type":"stream_complete","data":{"message_id":"${messageId}","content":"${"tok".repeat(tokens)}","finish_reason":"stop"}}`;
-
-/** The frames of a flood of `total` tokens, `perMessage` per message (0: one message). */
-function* floodFrames(total, perMessage) {
-  const per = perMessage > 0 ? perMessage : total;
-  let sent = 0;
-  for (let message = 1; sent < total; message++) {
-    const id = perMessage > 0 ? `m${message}` : "m1";
-    const count = Math.min(per, total - sent);
-    for (let seq = 0; seq < count; seq++) yield tokenFrame(id, seq);
-    yield completeFrame(id, count);
-    sent += count;
-  }
-}
 
 export class FakeWebSocket extends EventTarget {
   static CONNECTING = 0;

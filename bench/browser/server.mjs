@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import { extname, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
+import { floodFrames } from "./flood-frames.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const TYPES = {
@@ -43,37 +44,19 @@ function textFrame(text) {
   return Buffer.concat([header, payload]);
 }
 
-const tokenFrame = (messageId, seq) =>
-  `{"type":"stream_token","data":{"message_id":"${messageId}","token":"tok","seq":${seq}}}`;
-const completeFrame = (messageId, tokens) =>
-  `{"type":"stream_complete","data":{"message_id":"${messageId}","content":"${"tok".repeat(tokens)}","finish_reason":"stop"}}`;
-
 /** Yields the flood's wire bytes in chunks of about CHUNK_BYTES. */
 function* floodChunks(total, perMessage) {
-  const per = perMessage > 0 ? perMessage : total;
   let parts = [];
   let size = 0;
-  const push = (text) => {
+  for (const text of floodFrames(total, perMessage)) {
     const frame = textFrame(text);
     parts.push(frame);
     size += frame.length;
-  };
-  let sent = 0;
-  let message = 0;
-  while (sent < total) {
-    const id = perMessage > 0 ? `m${message + 1}` : "m1";
-    const count = Math.min(per, total - sent);
-    for (let seq = 0; seq < count; seq++) {
-      push(tokenFrame(id, seq));
-      if (size >= CHUNK_BYTES) {
-        yield Buffer.concat(parts, size);
-        parts = [];
-        size = 0;
-      }
+    if (size >= CHUNK_BYTES) {
+      yield Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
     }
-    push(completeFrame(id, count));
-    sent += count;
-    message++;
   }
   if (size > 0) yield Buffer.concat(parts, size);
 }
