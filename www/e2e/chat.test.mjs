@@ -7,7 +7,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startFakeUpstream, tokenize } from "./fake-upstream.mjs";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import {
+  ROOT,
   artifactPath,
   ensureDevBuild,
   freePort,
@@ -526,6 +530,83 @@ describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
         assert.equal(await ask(page, "Still there?"), text);
         await chat.context.close();
       })();
+    });
+
+    test("rolling restart: 20 answers stream while each relay in turn gets SIGTERM and is started again", async () => {
+      // The shipped package in Node (as tests/pkg/ does), with the `ws` package as WebSocket.
+      const { WebSocket } = await import(pathToFileURL(path.join(ROOT, "node_modules", "ws", "wrapper.mjs")).href);
+      globalThis.WebSocket = class extends WebSocket {
+        constructor(...args) {
+          super(...args);
+          this.on("error", () => {}); // a browser drops an unhandled `error` event
+        }
+      };
+      const chatwire = await import(pathToFileURL(path.join(ROOT, "pkg", "chatwire.js")).href);
+      await chatwire.default({ module_or_path: readFileSync(path.join(ROOT, "pkg", "chatwire_bg.wasm")) });
+      const wsBase = balancer.url.replace("http:", "ws:");
+      const before = upstream.requests.length;
+      // The fake upstream echoes the message word by word, 40 ms a word.
+      const start = (i, words) => {
+        const m = new chatwire.ChatWebSocketManager(`rolling_${i}_${Date.now()}`, TOKEN, {
+          url: wsBase,
+          baseDelayMs: 50,
+          maxDelayMs: 400,
+          maxReconnectAttempts: 20,
+        });
+        const seen = { tokens: [], offsets: [], complete: [], errors: [] };
+        m.onStreamToken = (f) => {
+          seen.tokens.push(f.data.token);
+          seen.offsets.push(f.data.offset);
+        };
+        m.onStreamComplete = (f) => seen.complete.push(f.data.content);
+        m.onError = (f) => seen.errors.push(f.data.code);
+        const message = Array.from({ length: words }, (_, w) => `a${i}w${w}`).join(" ");
+        return { m, seen, message, conversation: `conv_rolling_${i}` };
+      };
+      const send = async (batch) => {
+        for (const a of batch) await a.m.connect();
+        for (const a of batch) a.m.sendChat(a.message, a.conversation);
+      };
+      // Ten answers start on the first relay (`balance first`), about 4 s each.
+      const first = Array.from({ length: 10 }, (_, i) => start(i, 100));
+      await send(first);
+      await upstream.waitFor(() => upstream.requests.length >= before + 10, 10_000, "10 upstream requests");
+      await sleep(300);
+      // SIGTERM: its sockets close with 1012 and move to the second relay; its answers go on
+      // into Redis until they are done, then it exits.
+      const firstExit = relays[0].stop("SIGTERM");
+      await sleep(300);
+      // Ten more start on the second relay, about 8 s each.
+      const second = Array.from({ length: 10 }, (_, i) => start(10 + i, 200));
+      await send(second);
+      await upstream.waitFor(() => upstream.requests.length >= before + 20, 10_000, "20 upstream requests");
+      assert.equal(await firstExit, 0, "the first relay exited cleanly");
+      relays[0] = await startRelay({ port: ports[0], env });
+      await sleep(300);
+      // Now the second relay, mid-answer; its sockets go back to the first.
+      assert.ok(second.some((a) => a.seen.complete.length === 0), "the second batch is still streaming");
+      assert.equal(await relays[1].stop("SIGTERM"), 0, "the second relay exited cleanly");
+      relays[1] = await startRelay({ port: ports[1], env });
+      const answers = [...first, ...second];
+      const deadline = Date.now() + 30_000;
+      while (answers.some((a) => a.seen.complete.length === 0 && a.seen.errors.length === 0)) {
+        assert.ok(Date.now() < deadline, "every answer ends within 30 s");
+        await sleep(50);
+      }
+      let resumedTokens = 0;
+      for (const [i, a] of answers.entries()) {
+        const expected = `You said: ${a.message}`;
+        assert.deepEqual(a.seen.errors, [], `answer ${i}: no error`);
+        assert.equal(a.seen.complete.length, 1, `answer ${i}: one terminal frame`);
+        assert.equal(a.seen.complete[0].trim(), expected, `answer ${i}: identical to the upstream text`);
+        assert.equal(a.seen.tokens.join("").trim(), expected, `answer ${i}: no token lost or twice`);
+        assert.deepEqual(a.seen.offsets, a.seen.offsets.map((_, k) => k + 1), `answer ${i}: offsets run 1, 2, 3…`);
+        resumedTokens += a.seen.tokens.length;
+        a.m.disconnect();
+        a.m.free();
+      }
+      assert.equal(upstream.requests.length, before + 20, "one upstream request per answer");
+      console.log(`rolling restart: 20 of 20 answers complete, ${resumedTokens} tokens, 0 repeated, 0 lost`);
     });
   });
 });
