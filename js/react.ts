@@ -399,6 +399,15 @@ export function useChatSocket(
         }
         setError(err);
       };
+      m.onResumed = (frame: FrameWithData) => {
+        if (holder.disposed) return;
+        // Nothing running any more for the reloaded conversation: nothing to wait for.
+        const d = dataOf(frame);
+        if (d.recovered === false && streamingRef.current?.tokens === 0 && !str(d.message_id)) {
+          updateStreaming(() => null);
+          writeInflight(sessionId, null);
+        }
+      };
       m.onPong = () => {};
     };
 
@@ -425,14 +434,6 @@ export function useChatSocket(
             startedAt: new Date(),
           }));
         }
-        m.onResumed = (frame: FrameWithData) => {
-          // Nothing running any more for the reloaded conversation: nothing to wait for.
-          const d = dataOf(frame);
-          if (d.recovered === false && streamingRef.current?.tokens === 0 && !str(d.message_id)) {
-            updateStreaming(() => null);
-            writeInflight(sessionId, null);
-          }
-        };
         setManager(m);
         m.connect().catch(() => {
           // The state change and onError already say why; nothing to add here.

@@ -2,9 +2,8 @@
 //! losing it and reconnecting. What to do is decided by `core::state::Lifecycle`; this file
 //! carries it out with sockets and timers.
 
-use alloc::vec::Vec;
-
 use alloc::rc::Rc;
+use alloc::vec::Vec;
 use core::mem;
 
 use js_sys::{Date, Math};
@@ -147,10 +146,8 @@ pub fn on_lost(shared: &Shared, code: u16) {
         };
         (outcome, waiters)
     });
-    if !shared.borrow().lost.is_empty() {
-        // The socket that would have carried their `stream_expired` is gone.
-        dispatch::report_lost(shared);
-    }
+    // Replies waiting for a `stream_expired`: the socket that would have carried it is gone.
+    dispatch::report_lost(shared);
     let error = match outcome {
         AfterLoss::Reconnect { .. } => return,
         AfterLoss::GiveUp => ErrorCode::ReconnectFailed,

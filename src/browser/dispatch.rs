@@ -5,6 +5,7 @@
 //! and fields are read with `Reflect.get`. A token is never copied into wasm memory (a
 //! serde decode into Rust strings would copy every one, twice).
 
+use alloc::vec;
 use alloc::vec::Vec;
 use core::mem;
 
@@ -67,7 +68,7 @@ pub fn on_message(shared: &Shared, data: JsValue) {
         decode(&inner.keys, &data)
     };
     let Some((kind, frame)) = decoded else {
-        let error = error_frame(ErrorCode::BadFrame, Some(&data));
+        let error = error_frame(ErrorCode::BadFrame, &[("raw", &data)]);
         emit(shared, Slot::Error, &error);
         return;
     };
@@ -206,16 +207,19 @@ pub fn report_lost(shared: &Shared) {
         mem::take(&mut inner.lost)
     };
     for generation in lost {
-        let frame = error_frame(ErrorCode::StreamLost, None);
-        let data = get(&frame, &"data".into());
+        let content = received(&generation);
+        let mut details = vec![("content", &content)];
         if let Some(id) = &generation.message_id {
-            set(&data, "message_id", id);
+            details.push(("message_id", id));
         }
         if let Some(id) = &generation.client_message_id {
-            set(&data, "client_message_id", id);
+            details.push(("client_message_id", id));
         }
-        set(&data, "content", &received(&generation));
-        emit(shared, Slot::Error, &frame);
+        emit(
+            shared,
+            Slot::Error,
+            &error_frame(ErrorCode::StreamLost, &details),
+        );
     }
 }
 

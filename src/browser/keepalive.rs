@@ -7,6 +7,7 @@ use super::connection;
 use super::shared::{Inner, Shared};
 use super::timer::Timeout;
 use crate::core::heartbeat::Beat;
+use crate::core::state::ConnectionState;
 
 /// The ping frame, always the same text.
 const PING: &str = r#"{"type":"ping"}"#;
@@ -19,7 +20,7 @@ pub fn next_tick(shared: &Shared, after_ms: f64) -> Timeout {
 
 fn on_tick(shared: &Shared) {
     let mut inner = shared.borrow_mut();
-    if inner.life.state() != crate::core::state::ConnectionState::Open {
+    if inner.life.state() != ConnectionState::Open {
         return;
     }
     let Some(heartbeat) = &mut inner.heartbeat else {

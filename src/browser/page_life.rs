@@ -42,12 +42,9 @@ impl PageLife {
                 let Some(shared) = manager.upgrade() else {
                     return;
                 };
-                let visible = web_sys::window()
-                    .and_then(|window| window.document())
-                    .is_some_and(|document| {
-                        document.visibility_state() == VisibilityState::Visible
-                    });
-                if event != PageEvent::Visible || visible {
+                // `visibilitychange` also fires when the page is hidden: only becoming
+                // visible counts.
+                if event != PageEvent::Visible || page_is_visible() {
                     connection::on_page_event(&shared, event);
                 }
             })
@@ -63,4 +60,10 @@ impl PageLife {
             _listeners: listeners,
         }
     }
+}
+
+fn page_is_visible() -> bool {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .is_some_and(|document| document.visibility_state() == VisibilityState::Visible)
 }

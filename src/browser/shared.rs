@@ -5,10 +5,9 @@
 //! The manager holds the only strong reference; every listener and timer holds a [`Weak`]
 //! one, so freeing the manager drops the state, and with it every listener and timer.
 
+use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use alloc::vec::Vec;
-
-use alloc::rc::{Rc, Weak};
 use core::cell::RefCell;
 use core::mem;
 
@@ -163,7 +162,7 @@ pub fn emit(shared: &Shared, slot: Slot, arg: &JsValue) {
 
 /// Reports an error of the manager's own to `onError`.
 pub fn report(shared: &Shared, code: ErrorCode) {
-    emit(shared, Slot::Error, &js::error_frame(code, None));
+    emit(shared, Slot::Error, &js::error_frame(code, &[]));
 }
 
 /// Resolves (or rejects, with an `Error` carrying `code`) every pending `connect()`.

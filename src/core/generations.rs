@@ -211,9 +211,12 @@ impl<Id: PartialEq + Clone, Text: StreamText> Generations<Id, Text> {
         // while its tokens were tracked by message id).
         while let Some(other) = self.position(ids) {
             let other = self.list.remove(other);
-            if other.applied > generation.applied || generation.text.is_none() {
-                generation.applied = other.applied.max(generation.applied);
+            // The entry further along keeps its offset and text.
+            if other.applied > generation.applied {
+                generation.applied = other.applied;
                 generation.text = other.text.or(generation.text);
+            } else {
+                generation.text = generation.text.or(other.text);
             }
             generation.client_message_id = generation.client_message_id.or(other.client_message_id);
             generation.conversation_id = generation.conversation_id.or(other.conversation_id);

@@ -60,6 +60,33 @@ export function freePort() {
   });
 }
 
+/**
+ * Starts `bin` with `env` added to ours and keeps its output (the last 100 KB or so);
+ * `stop(signal)` signals it and resolves with its exit code (`null` when a signal ended it).
+ */
+function startChild(name, bin, args, env = {}) {
+  const child = spawn(bin, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  let out = "";
+  const keep = (d) => {
+    out += d;
+    if (out.length > 200_000) out = out.slice(-100_000);
+    if (process.env.E2E_VERBOSE) process.stderr.write(`[${name}] ${d}`);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const exited = new Promise((r) => child.once("exit", r));
+  exited.then(() => children.delete(child));
+  return {
+    child,
+    output: () => out,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
 /** Polls `url` until it answers (any HTTP status), or throws after `timeoutMs`. */
 async function waitForHttp(url, timeoutMs, child, log) {
   const deadline = Date.now() + timeoutMs;
@@ -79,49 +106,28 @@ async function waitForHttp(url, timeoutMs, child, log) {
 
 /**
  * Starts the relay on `port` with `env` added to ours; resolves once it serves HTTP.
- * @returns {Promise<{ port: number, url: string, child: import("node:child_process").ChildProcess, output: () => string, stop: (signal?: NodeJS.Signals) => Promise<void> }>}
+ * @returns {Promise<{ port: number, url: string, child: import("node:child_process").ChildProcess, output: () => string, stop: (signal?: NodeJS.Signals) => Promise<number | null> }>}
  */
 export async function startRelay({ port, env = {} }) {
   const bin = relayBinary();
   if (!existsSync(bin)) {
     throw new Error(`relay binary not found at ${bin}: run \`cargo build -p chatwire-relay\` or set CHATWIRE_RELAY_BIN`);
   }
-  const child = spawn(bin, [], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      RELAY_ADDR: `127.0.0.1:${port}`,
-      RELAY_STATIC_DIR: path.join(WWW, "dist"),
-      RELAY_PKG_DIR: path.join(ROOT, "pkg"),
-      RUST_LOG: process.env.RUST_LOG || "info",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const relay = startChild("relay", bin, [], {
+    RELAY_ADDR: `127.0.0.1:${port}`,
+    RELAY_STATIC_DIR: path.join(WWW, "dist"),
+    RELAY_PKG_DIR: path.join(ROOT, "pkg"),
+    RUST_LOG: process.env.RUST_LOG || "info",
+    ...env,
   });
-  children.add(child);
-  let out = "";
-  const keep = (d) => {
-    out += d;
-    if (out.length > 200_000) out = out.slice(-100_000);
-    if (process.env.E2E_VERBOSE) process.stderr.write(`[relay] ${d}`);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  const exited = new Promise((r) => child.once("exit", r));
-  exited.then(() => children.delete(child));
-
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/`, 15_000, child, () => out);
+  await waitForHttp(`${url}/`, 15_000, relay.child, relay.output);
   return {
+    ...relay,
     port,
     url,
-    child,
-    output: () => out,
-    /** Signals the relay and resolves with its exit code (`null` when a signal ended it). */
-    async stop(signal = "SIGKILL") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
+    /** Signals the relay (SIGKILL unless told) and resolves with its exit code. */
+    stop: (signal = "SIGKILL") => relay.stop(signal),
   };
 }
 
@@ -213,30 +219,6 @@ export async function startCutProxy(targetPort) {
       const closed = new Promise((resolve) => server.close(() => resolve()));
       this.cut();
       return closed;
-    },
-  };
-}
-
-/** Starts a child and keeps its output; `stop()` signals it and waits for its exit. */
-function startChild(name, bin, args) {
-  const child = spawn(bin, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  let out = "";
-  const keep = (d) => {
-    out += d;
-    if (out.length > 100_000) out = out.slice(-50_000);
-    if (process.env.E2E_VERBOSE) process.stderr.write(`[${name}] ${d}`);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  const exited = new Promise((r) => child.once("exit", r));
-  exited.then(() => children.delete(child));
-  return {
-    child,
-    output: () => out,
-    async stop(signal = "SIGTERM") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
     },
   };
 }
