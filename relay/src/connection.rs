@@ -129,10 +129,22 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn is_too_large(error: axum::Error) -> bool {
-    match error.into_inner().downcast::<tungstenite::Error>() {
-        Ok(e) => matches!(*e, tungstenite::Error::Capacity(_)),
-        Err(_) => false,
+/// The close a failed read calls for: a frame over the size limit (1009), or a text frame
+/// that is not UTF-8 (1007). `None`: the connection itself is gone.
+fn close_for(error: axum::Error) -> Option<(u16, &'static str, ErrorCode)> {
+    let error = error.into_inner().downcast::<tungstenite::Error>().ok()?;
+    match *error {
+        tungstenite::Error::Capacity(_) => Some((
+            close::TOO_LARGE,
+            "message too large",
+            ErrorCode::MessageTooLarge,
+        )),
+        tungstenite::Error::Utf8(_) => Some((
+            close::INVALID_PAYLOAD,
+            "text frame is not utf-8",
+            ErrorCode::BadFrame,
+        )),
+        _ => None,
     }
 }
 
@@ -252,10 +264,10 @@ impl Connection {
         match msg {
             None => Flow::Stop,
             Some(Err(error)) => {
-                if is_too_large(error) {
-                    tracing::info!(session_id = %self.scope.session_id, "client frame over the size limit; closing with 1009");
-                    self.state.metrics.error(ErrorCode::MessageTooLarge);
-                    close(socket, close::TOO_LARGE, "message too large").await;
+                if let Some((code, reason, counted)) = close_for(error) {
+                    tracing::info!(session_id = %self.scope.session_id, code, reason, "refused a client frame; closing");
+                    self.state.metrics.error(counted);
+                    close(socket, code, reason).await;
                 }
                 Flow::Stop
             }
