@@ -3,9 +3,13 @@
 /// Normal closure. Sent by the client's `disconnect()`: "I am gone", so the relay stops the
 /// socket's generations at once instead of keeping them for a resume.
 pub const NORMAL: u16 = 1000;
+/// The socket sent nothing for the relay's idle timeout (`RELAY_IDLE_TIMEOUT_MS`) while
+/// no reply was streaming to it. The client may reconnect.
+pub const GOING_AWAY: u16 = 1001;
 /// A text frame that is not valid UTF-8.
 pub const INVALID_PAYLOAD: u16 = 1007;
-/// Policy violation (an invalid session id). Reconnecting would be refused again.
+/// Policy violation: an invalid session id, or frames sent faster than the relay's
+/// per-socket limit. Reconnecting would be refused again (or flood again).
 pub const POLICY: u16 = 1008;
 /// A frame larger than the relay accepts (64 KiB). The client must be fixed, not retried.
 pub const TOO_LARGE: u16 = 1009;
@@ -30,7 +34,14 @@ mod tests {
         for code in [UNAUTHORIZED, FORBIDDEN, POLICY] {
             assert!(is_refusal(code), "{code}");
         }
-        for code in [NORMAL, INVALID_PAYLOAD, TOO_LARGE, RESTART, 1006] {
+        for code in [
+            NORMAL,
+            GOING_AWAY,
+            INVALID_PAYLOAD,
+            TOO_LARGE,
+            RESTART,
+            1006,
+        ] {
             assert!(!is_refusal(code), "{code}");
         }
     }

@@ -43,11 +43,13 @@ pub enum ErrorCode {
     Cancelled,
     /// A `resume` named a generation the relay knew, but its frames are no longer kept.
     StreamExpired,
+    /// The socket sent frames faster than the relay's per-socket limit; it is closed (1008).
+    TooManyFrames,
 }
 
 impl ErrorCode {
     /// Every code, in a fixed order (used to render per-code metrics).
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::BadFrame,
         ErrorCode::UnknownType,
         ErrorCode::MessageTooLarge,
@@ -63,6 +65,7 @@ impl ErrorCode {
         ErrorCode::ServerRestarting,
         ErrorCode::Cancelled,
         ErrorCode::StreamExpired,
+        ErrorCode::TooManyFrames,
     ];
 
     /// The code as it appears on the wire.
@@ -83,6 +86,7 @@ impl ErrorCode {
             ErrorCode::ServerRestarting => "server_restarting",
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::StreamExpired => "stream_expired",
+            ErrorCode::TooManyFrames => "too_many_frames",
         }
     }
 
@@ -140,6 +144,9 @@ impl ErrorCode {
             ErrorCode::StreamExpired => {
                 "The reply can no longer be resumed: the relay no longer keeps its frames."
             }
+            ErrorCode::TooManyFrames => {
+                "This socket sent frames faster than the relay accepts; it is being closed."
+            }
         }
     }
 }
@@ -175,5 +182,6 @@ mod tests {
         assert!(!ErrorCode::BadFrame.retryable());
         assert!(!ErrorCode::Cancelled.retryable());
         assert!(!ErrorCode::StreamExpired.retryable());
+        assert!(!ErrorCode::TooManyFrames.retryable());
     }
 }

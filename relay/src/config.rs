@@ -12,6 +12,7 @@ use clap::Parser;
 
 use crate::auth::{OriginPolicy, TokenSet};
 use crate::history::HistoryLimits;
+use crate::limits::{FrameRate, Limits};
 use crate::redis_conn::Redis;
 use crate::registry::{BufferBounds, ResumeConfig};
 
@@ -82,6 +83,15 @@ pub struct Cli {
     #[arg(long, env = "RELAY_RESUME_BUFFER_BYTES", value_name = "RELAY_RESUME_BUFFER_BYTES",
           default_value_t = 1_048_576, value_parser = clap::value_parser!(u64).range(1_024..=1_073_741_824))]
     pub resume_buffer_bytes: u64,
+    /// Frames per second one socket may send, sustained; faster gets `too_many_frames` and a
+    /// close with 1008. 0: no limit.
+    #[arg(long, env = "RELAY_FRAME_RATE", value_name = "RELAY_FRAME_RATE", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub frame_rate: u32,
+    /// Frames one socket may send at once, above the sustained rate (a reconnect's backlog).
+    #[arg(long, env = "RELAY_FRAME_BURST", value_name = "RELAY_FRAME_BURST", default_value_t = 200,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub frame_burst: u32,
     /// Redis URL (`redis://host:port/db`) shared by several relay instances for history, the
     /// conversation lease and accepted client ids. Unset: all of it stays in this process.
     #[arg(
@@ -213,6 +223,8 @@ pub struct Config {
     pub ws_read_buffer: usize,
     /// Grace period for in-flight replies at shutdown.
     pub shutdown_grace: Duration,
+    /// What one socket (or one address) may take: frame rate, connections, time.
+    pub limits: Limits,
     /// How long unwatched replies wait for a resume, and how much of each is kept.
     pub resume: ResumeConfig,
     /// The shared store (`RELAY_REDIS_URL`); `None`: everything in this process.
@@ -250,6 +262,7 @@ impl Default for Config {
             max_frame_bytes: 64 * 1024,
             ws_read_buffer: 2 * 1024,
             shutdown_grace: Duration::from_secs(10),
+            limits: Limits::default(),
             resume: ResumeConfig::default(),
             redis: None,
             redis_lease: Duration::from_secs(10),
@@ -308,6 +321,12 @@ impl Cli {
                 ..defaults.upstream
             },
             shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
+            limits: Limits {
+                frame_rate: (self.frame_rate > 0).then_some(FrameRate {
+                    per_second: self.frame_rate,
+                    burst: self.frame_burst,
+                }),
+            },
             resume: ResumeConfig {
                 grace: Duration::from_millis(self.resume_grace_ms),
                 bounds: BufferBounds {
@@ -422,6 +441,33 @@ mod tests {
         assert!(e.contains("RELAY_RESUME_BUFFER_FRAMES"), "{e}");
         let e = parse(&["--allowed-origins", "not an origin"]).unwrap_err();
         assert!(e.contains("RELAY_ALLOWED_ORIGINS"), "{e}");
+    }
+
+    #[test]
+    fn limits_default_to_a_public_deployment_and_can_be_lifted() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(
+            c.limits.frame_rate,
+            Some(FrameRate {
+                per_second: 50,
+                burst: 200
+            })
+        );
+        let c = parse(&["--frame-rate", "1000", "--frame-burst", "5000"]).unwrap();
+        assert_eq!(
+            c.limits.frame_rate,
+            Some(FrameRate {
+                per_second: 1000,
+                burst: 5000
+            })
+        );
+        let c = parse(&["--frame-rate", "0"]).unwrap();
+        assert_eq!(c.limits.frame_rate, None);
+        let e = parse(&["--frame-burst", "0"]).unwrap_err();
+        assert!(e.contains("RELAY_FRAME_BURST"), "{e}");
+        let e = parse(&["--frame-rate", "fast"]).unwrap_err();
+        assert!(e.contains("RELAY_FRAME_RATE"), "{e}");
     }
 
     #[test]

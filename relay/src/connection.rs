@@ -23,6 +23,7 @@ use crate::error::ErrorCode;
 use crate::generation::{self, Job};
 use crate::history::{AcceptError, BeginError, ConversationKey};
 use crate::ids::new_id;
+use crate::limits::FrameBudget;
 use crate::protocol::{
     self, close, ChatRequest, ClientFrame, ResumeRequest, ResumeTarget, ServerFrame,
 };
@@ -53,6 +54,8 @@ struct Connection {
     out_rx: Option<mpsc::Receiver<Utf8Bytes>>,
     drain_deadline: Option<Instant>,
     grace_over: bool,
+    /// The socket's frame-rate bucket (`RELAY_FRAME_RATE`); `None`: no limit.
+    frames: Option<FrameBudget>,
 }
 
 /// The ids a `resume` (or a repeated `chat_message`) named, echoed when nothing is found.
@@ -93,6 +96,8 @@ pub async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 /// Serves an authenticated socket until either side closes it.
 pub async fn serve(mut socket: WebSocket, state: AppState, owner: TokenId, session_id: String) {
     let _open = state.metrics.connection();
+    let frames = (state.config.limits.frame_rate)
+        .map(|rate| FrameBudget::new(rate, std::time::Instant::now()));
     let mut conn = Connection {
         state,
         scope: Scope { owner, session_id },
@@ -102,6 +107,7 @@ pub async fn serve(mut socket: WebSocket, state: AppState, owner: TokenId, sessi
         out_rx: None,
         drain_deadline: None,
         grace_over: false,
+        frames,
     };
     conn.run(&mut socket).await;
 }
@@ -261,6 +267,11 @@ impl Connection {
         socket: &mut WebSocket,
         msg: Option<Result<Message, axum::Error>>,
     ) -> Flow {
+        if let (Some(Ok(msg)), Some(frames)) = (&msg, &mut self.frames) {
+            if !matches!(msg, Message::Close(_)) && !frames.take(std::time::Instant::now()) {
+                return self.too_many_frames(socket).await;
+            }
+        }
         match msg {
             None => Flow::Stop,
             Some(Err(error)) => {
@@ -291,6 +302,18 @@ impl Connection {
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
         }
+    }
+
+    /// The socket sends faster than `RELAY_FRAME_RATE` allows: say so, then close with 1008.
+    async fn too_many_frames(&mut self, socket: &mut WebSocket) -> Flow {
+        tracing::warn!(session_id = %self.scope.session_id, "client over its frame rate; closing with 1008");
+        if let Flow::Continue = self
+            .send_error(socket, ErrorCode::TooManyFrames, None, None)
+            .await
+        {
+            close(socket, close::POLICY, "too many frames").await;
+        }
+        Flow::Stop
     }
 
     async fn on_text(&mut self, socket: &mut WebSocket, text: &str) -> Flow {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod generation;
 pub mod history;
 pub mod ids;
+pub mod limits;
 pub mod metrics;
 pub mod ops;
 pub mod protocol;

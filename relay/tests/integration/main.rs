@@ -7,6 +7,7 @@ mod upstream;
 mod adversarial;
 mod auth;
 mod errors;
+mod flood;
 mod hostile_client;
 mod http;
 mod lifecycle;
