@@ -4,7 +4,8 @@
 //! for what a base may be, and how the endpoint is put together, are here. A base must be an
 //! absolute `ws:`, `wss:`, `http:` or `https:` URL (the last two map to `ws:`/`wss:`) with a
 //! host and no credentials, query or fragment. Session id and token are percent-encoded as
-//! `encodeURIComponent` does.
+//! `encodeURIComponent` does; a session id of `.` or `..` is refused, since a URL parser
+//! reads either as a step in the path, whether percent-encoded or not.
 
 use alloc::string::String;
 
@@ -62,7 +63,7 @@ pub fn chat_url(base: &ParsedBase, session_id: &str, token: &str) -> Result<Stri
     if base.href != plain
         || base.host.is_empty()
         || base.host.contains('%')
-        || session_id.is_empty()
+        || matches!(session_id, "" | "." | "..")
     {
         return Err(ErrorCode::InvalidUrl);
     }
@@ -158,6 +159,25 @@ mod tests {
         }
         let empty_session = chat_url(&parsed("ws:", "h", "/"), "", "t");
         assert_eq!(empty_session, Err(ErrorCode::InvalidUrl));
+    }
+
+    /// Found by `fuzz/fuzz_targets/core_endpoint.rs` (`crash-70ba76e8…`): `encodeURIComponent`
+    /// leaves dots alone, so the session id `.` built `ws://h/ws/chat/./?token=…`, which the
+    /// browser's URL parser reads as `ws://h/ws/chat/?token=…` (and `..` as `/ws/`).
+    #[test]
+    fn a_session_id_cannot_step_out_of_its_path_segment() {
+        let base = parsed("ws:", "h", "/");
+        for dots in [".", ".."] {
+            assert_eq!(
+                chat_url(&base, dots, "t"),
+                Err(ErrorCode::InvalidUrl),
+                "{dots}"
+            );
+        }
+        let url = chat_url(&base, "...", "t");
+        assert_eq!(url.as_deref(), Ok("ws://h/ws/chat/.../?token=t"));
+        let url = chat_url(&base, "./..", "t");
+        assert_eq!(url.as_deref(), Ok("ws://h/ws/chat/.%2F../?token=t"));
     }
 
     #[test]
