@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzing the relay's parsers and the protocol types with cargo-fuzz (libFuzzer): the crate
-# is fuzz/, on the nightly pinned in fuzz/rust-toolchain.toml; the product stays on stable.
+# Fuzzing the relay's parsers, the protocol types and the browser client's pure core with
+# cargo-fuzz (libFuzzer): the crate is fuzz/, on the nightly pinned in
+# fuzz/rust-toolchain.toml; the product stays on stable.
 # RELIABILITY.md says what each target checks and what the runs found.
 #
 #   bash scripts/fuzz.sh run [seconds] [target…]   fuzz each target for `seconds` (default
@@ -18,10 +19,11 @@
 # and stops the script with a non-zero status.
 set -euo pipefail
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
-usage() { sed -n '2,18p' "$self" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$self" | sed 's/^# \{0,1\}//'; }
 cd "$(dirname "$0")/../fuzz"
 
-ALL_TARGETS=(client_frame sse_stream openai_chunk protocol_roundtrip)
+ALL_TARGETS=(client_frame sse_stream openai_chunk protocol_roundtrip
+    core_frame core_generations core_endpoint)
 # -a: debug assertions (and overflow checks) on, as in the product's tests. Address
 # sanitizer is cargo-fuzz's default: the relay forbids unsafe code, its dependencies do not.
 BUILD_FLAGS=(-a)

@@ -169,6 +169,99 @@ PROTOCOL += [b"\x00" + bytes(range(i, i + 64)) for i in (0, 64, 128, 192)]
 PROTOCOL += [b"\x01" + b"\xff" * 64, b"\x02" + b"hello world, a chatwire frame" * 3]
 
 
+# --- core_frame: server text frames as the browser client receives them -----------------
+# Every frame of SERVER and PROTOCOL.md's examples, and what the client must call a bad frame
+# or an unknown type.
+CORE_FRAME = SERVER + [
+    '{"type":"reasoning_token","data":{"message_id":"msg_3f2a9c0d1b7e4a55","token":"The user greets.","seq":0,"offset":1}}',
+    '{"type":"stream_token","data":{"message_id":"msg_3f2a9c0d1b7e4a55","client_message_id":"c-1","token":"Hello","seq":0,"offset":1}}',
+    '{"type":"stream_complete","data":{"message_id":"msg_3f2a9c0d1b7e4a55","conversation_id":"conv_1","client_message_id":"c-1","content":"Hello!","finish_reason":"stop","usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7},"offset":4}}',
+    '{"type":"error","data":{"code":"stream_expired","message":"The reply can no longer be resumed: the relay no longer keeps its frames.","message_id":"msg_0b7e4a553f2a9c0d","client_message_id":"c-0","retryable":false}}',
+    '{"type":"future_frame","data":{}}',
+    '{"type":"Pong","data":{}}',
+    '{"type":" pong","data":{}}',
+    '{"type":"pong\\u0000","data":{}}',
+    '{"type":"","data":{}}',
+    '{"type":null,"data":{}}',
+    '{"type":7}',
+    '{"type":["pong"]}',
+    '{"type":{"pong":1}}',
+    '{"data":{"token":"x"}}',
+    '{"type":"pong","type":"stream_token"}',
+    '["pong",{}]',
+    '"pong"',
+    '42',
+    'null',
+    '{"type":"stream_token"',
+    '',
+    '{"type":"pong","data":{"\\udccc":1}}',
+]
+
+# --- core_generations: byte 0 odd = an honest relay, even = a hostile server --------------
+# Honest ops: 0 chat(conv) 1 emit(gen, kind: 0-4 token, 5 reasoning, 6-7 end)
+# 2 stale(gen, back) 3 drop 4 reconnect(expired bits) 5 reload 6 resume again(gen)
+# 7 burst(gen, n tokens).
+# Hostile ops: 0 expect(conv) 1 expect_conversation(conv) 2 token(m, offset, flags)
+# 3 finish(ids, offset) 4 resumed(ids, conv<<1 | recovered) 5 clear 6 burst(m, start, n) 7 -
+GENERATIONS = [
+    # A reply streams and ends.
+    [1, 0, 0, 7, 0, 5, 1, 0, 6],
+    # Reasoning, tokens, a drop mid-reply, more tokens while away, the resume, the end.
+    [1, 0, 0, 1, 0, 5, 7, 0, 3, 3, 7, 0, 4, 4, 0, 1, 0, 6],
+    # Two conversations, a stale frame, a drop; the first expired at the relay.
+    [1, 0, 0, 0, 1, 7, 0, 3, 7, 1, 2, 2, 0, 1, 3, 4, 1, 1, 1, 6],
+    # A page reload mid-reply: resumed by conversation from offset 0.
+    [1, 0, 0, 7, 0, 3, 5, 7, 0, 2, 4, 0, 1, 0, 6],
+    # A drop before the first token: resumed by client message id.
+    [1, 0, 0, 3, 7, 0, 2, 4, 0, 1, 0, 7],
+    # A resume for the reply the socket is already receiving.
+    [1, 0, 0, 7, 0, 2, 6, 0, 1, 0, 0, 1, 0, 6],
+    # The reply ends during a reload: nothing running, nothing lost.
+    [1, 0, 2, 7, 0, 2, 5, 1, 0, 6, 4, 0],
+    # A reload, and the reply aborted meanwhile.
+    [1, 0, 0, 7, 0, 2, 5, 4, 1],
+    # Hostile: linked by the first token, a duplicate, the end.
+    [0, 0, 0, 2, 0, 2, 2, 2, 0, 3, 0, 2, 0, 3, 0, 3, 8, 4],
+    # Hostile: more chats than MAX_IN_FLIGHT.
+    [0] + [0, 3] * 34 + [3, 8, 0],
+    # Hostile: a resume joins an entry tracked by message id with the chat's.
+    [0, 0, 0, 6, 1, 2, 5, 4, 9, 1, 3, 9, 0],
+    # Hostile: offsets at u64::MAX, and none.
+    [0, 2, 0, 255, 0, 2, 0, 255, 0, 2, 0, 0, 0, 3, 0, 255],
+    # Hostile: not recovered, by message id then by client message id.
+    [0, 0, 0, 6, 0, 1, 4, 4, 0, 0, 4, 8, 0],
+    # Hostile: a conversation resumed, then frames and an end.
+    [0, 1, 0, 4, 4, 1, 2, 0, 1, 0, 3, 0, 0],
+]
+
+# --- core_endpoint: base URL 0xFF session id 0xFF token ------------------------------------
+ENDPOINT = [
+    ("ws://localhost:8000", "session_123", "abc"),
+    ("wss://chat.example/api", "s", "t"),
+    ("http://h:9/api/", "s", "t"),
+    ("https://chat.example:443/", "a b/c?", "x+y=z&\u00e9"),
+    ("ws://h/", "-_.!~*'()", ""),
+    ("ws://[::1]:8000/", "#frag", "a&b=c#d"),
+    ("http://127.0.0.1:8000", "\U0001F600", "line\nbreak"),
+    ("ws://b\u00fccher.example/chat", "%2F", "%"),
+    ("ftp://h/", "s", "t"),
+    ("ws://u:p@h/", "s", "t"),
+    ("ws://h/?x=1", "s", "t"),
+    ("ws://h/#f", "s", "t"),
+    ("ws://h/", "", "t"),
+    ("file:///tmp/x", "s", "t"),
+]
+
+
+def generations_seeds():
+    return [bytes(ops) for ops in GENERATIONS]
+
+
+def endpoint_seeds():
+    sep = b"\xff"
+    return [sep.join(part.encode() for part in parts) for parts in ENDPOINT]
+
+
 def main():
     for frame in CLIENT:
         write("client_frame", frame)
@@ -179,6 +272,12 @@ def main():
         write("openai_chunk", chunk)
     for seed in PROTOCOL:
         write("protocol_roundtrip", seed)
+    for frame in CORE_FRAME:
+        write("core_frame", frame)
+    for seed in generations_seeds():
+        write("core_generations", seed)
+    for seed in endpoint_seeds():
+        write("core_endpoint", seed)
 
 
 if __name__ == "__main__":
