@@ -1,6 +1,6 @@
 //! The browser adapter: wires WebSocket events, timers and page-life events to the decisions
-//! in [`crate::core`], and calls the app's JS callbacks. Built on web-sys, js-sys and
-//! wasm-bindgen-futures; tested in browsers (`tests/web.rs`).
+//! in [`crate::core`], and calls the app's JS callbacks. Built on web-sys and js-sys; tested
+//! in browsers (`tests/web.rs`).
 
 mod auth_token;
 mod callbacks;

@@ -1,11 +1,29 @@
 //! The `authToken` argument: a string, or a function returning a string or a Promise of one,
 //! called before every (re)connect so expiring tokens work.
 
+use alloc::rc::Rc;
 use alloc::string::String;
+use core::cell::Cell;
 
 use js_sys::{Function, JsString, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `Promise`, with the one binding below.
+    #[wasm_bindgen(extends = Promise)]
+    type Settling;
+
+    /// `promise.then(onFulfilled, onRejected)` handing both callbacks over to JS, whose GC
+    /// frees them once the promise is settled and gone: js-sys' `then2` only lends them, so
+    /// something would have to keep them until the promise settles.
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_owned(
+        this: &Settling,
+        on_fulfilled: Closure<dyn FnMut(JsValue)>,
+        on_rejected: Closure<dyn FnMut(JsValue)>,
+    );
+}
 
 /// How the manager gets its token.
 pub enum AuthToken {
@@ -19,7 +37,7 @@ pub enum AuthToken {
 pub enum TokenAnswer {
     /// The token is here.
     Ready(String),
-    /// The function returned a Promise (or another non-string): await [`settled_token`].
+    /// The function returned a Promise (or another non-string): see [`when_settled`].
     Pending(JsValue),
     /// The function threw.
     Failed,
@@ -50,11 +68,24 @@ impl AuthToken {
     }
 }
 
-/// Awaits a pending answer: the token it settles to, or `None` when it rejects or settles
-/// to something other than a string.
-pub async fn settled_token(answer: JsValue) -> Option<String> {
-    let settled = JsFuture::from(Promise::resolve(&answer)).await.ok()?;
-    text(&settled)
+/// Calls `then` once a pending answer settles, with the token it fulfils to, or `None` when
+/// it rejects or fulfils to something other than a string.
+///
+/// `Promise.resolve(answer).then(…)` with two closures JS owns, rather than a `JsFuture`
+/// awaited in a `spawn_local` task: for one promise per attempt, wasm-bindgen-futures'
+/// task queue cost 3,860 B gzip (README "Size").
+pub fn when_settled(answer: &JsValue, then: impl FnOnce(Option<String>) + 'static) {
+    let then = Rc::new(Cell::new(Some(then)));
+    let on = |fulfilled: bool| {
+        let then = then.clone();
+        Closure::new(move |value: JsValue| {
+            if let Some(then) = then.take() {
+                then(if fulfilled { text(&value) } else { None });
+            }
+        })
+    };
+    let settling: Settling = Promise::resolve(answer).unchecked_into();
+    settling.then_owned(on(true), on(false));
 }
 
 /// `value` as a Rust string, if it is a JS string that is valid UTF-16 (a lone surrogate

@@ -7,9 +7,8 @@ use alloc::vec::Vec;
 use core::mem;
 
 use js_sys::{Date, Math};
-use wasm_bindgen_futures::spawn_local;
 
-use super::auth_token::{settled_token, TokenAnswer};
+use super::auth_token::{when_settled, TokenAnswer};
 use super::dispatch;
 use super::endpoint;
 use super::keepalive;
@@ -55,8 +54,7 @@ fn begin_attempt(shared: &Shared) {
             // Holds only a weak reference: a manager freed meanwhile is not kept alive,
             // and its late answer goes nowhere.
             let manager = Rc::downgrade(shared);
-            spawn_local(async move {
-                let token = settled_token(promise).await;
+            when_settled(&promise, move |token| {
                 let Some(shared) = manager.upgrade() else {
                     return;
                 };
