@@ -2,7 +2,6 @@
 //! losing it and reconnecting. What to do is decided by `core::state::Lifecycle`; this file
 //! carries it out with sockets and timers.
 
-use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::mem;
 
@@ -29,7 +28,7 @@ pub fn start(shared: &Shared) -> bool {
         if started {
             inner.release_connection();
             if inner.page.is_none() {
-                inner.page = Some(PageLife::listen(&Rc::downgrade(shared)));
+                inner.page = Some(PageLife::listen(&shared.downgrade()));
             }
         }
         started
@@ -53,7 +52,7 @@ fn begin_attempt(shared: &Shared) {
         TokenAnswer::Pending(promise) => {
             // Holds only a weak reference: a manager freed meanwhile is not kept alive,
             // and its late answer goes nowhere.
-            let manager = Rc::downgrade(shared);
+            let manager = shared.downgrade();
             when_settled(&promise, move |token| {
                 let Some(shared) = manager.upgrade() else {
                     return;
@@ -81,7 +80,7 @@ fn open_socket(shared: &Shared, token: &str) {
     let socket = {
         let inner = shared.borrow();
         endpoint::chat_url(inner.options.url.as_deref(), &inner.session_id, token).and_then(|url| {
-            Socket::open(&url, &Rc::downgrade(shared)).map_err(|_| ErrorCode::InvalidUrl)
+            Socket::open(&url, &shared.downgrade()).map_err(|_| ErrorCode::InvalidUrl)
         })
     };
     match socket {
@@ -169,7 +168,7 @@ fn reconnect_now(shared: &Shared) {
 /// A `Timeout` that calls `then` on the manager after `ms` (if it still exists);
 /// dropping it clears the timer.
 pub fn after(shared: &Shared, ms: f64, then: fn(&Shared)) -> Timeout {
-    let manager = Rc::downgrade(shared);
+    let manager = shared.downgrade();
     let ms = ms.clamp(0.0, f64::from(i32::MAX)) as u32;
     Timeout::new(ms, move || {
         if let Some(shared) = manager.upgrade() {

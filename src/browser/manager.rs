@@ -3,9 +3,6 @@
 
 use alloc::string::String;
 
-use alloc::rc::Rc;
-use core::cell::RefCell;
-
 use js_sys::{JsString, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -65,7 +62,7 @@ impl ChatWebSocketManager {
         let options = read_options(options.map_or(JsValue::UNDEFINED, Into::into))?;
         let inner = Inner::new(session_id, auth_token, options);
         Ok(ChatWebSocketManager {
-            shared: Rc::new(RefCell::new(inner)),
+            shared: Shared::new(inner),
         })
     }
 
@@ -280,7 +277,7 @@ callback_property!(
 impl Drop for ChatWebSocketManager {
     /// `free()` (or garbage collection): stop quietly and release every closure.
     fn drop(&mut self) {
-        let Ok(mut inner) = self.shared.try_borrow_mut() else {
+        let Some(mut inner) = self.shared.try_borrow_mut() else {
             return;
         };
         let waiters = inner.stop();
