@@ -200,7 +200,7 @@ impl Probe {
     }
 
     fn state(&self) -> String {
-        self.manager.state()
+        self.manager.state().as_string().unwrap()
     }
 
     async fn connect(&self) -> Result<JsValue, JsValue> {
@@ -682,11 +682,19 @@ async fn send_message_refuses_frames_without_a_type() {
 async fn send_chat_builds_the_chat_message_frame() {
     let p = Probe::new("echo", "");
     p.connect().await.unwrap();
-    let id = p
+    // `sendChat` returns the id as a JS string.
+    let id: String = p
         .manager
         .send_chat("hi there".into(), Some("c1".into()))
+        .unwrap()
+        .as_string()
         .unwrap();
-    let other = p.manager.send_chat("again".into(), None).unwrap();
+    let other: String = p
+        .manager
+        .send_chat("again".into(), None)
+        .unwrap()
+        .as_string()
+        .unwrap();
     assert_ne!(id, other);
     let shape = js_sys::RegExp::new("^c-[0-9a-z]+-[0-9a-z]+-[0-9a-z]+$", "");
     for id in [&id, &other] {

@@ -1,8 +1,6 @@
 //! `ChatWebSocketManager`: what JS sees. Each method checks its arguments, then hands over to
 //! `connection` (lifecycle), `outgoing` (frames out) or `shared` (state and callbacks).
 
-use alloc::string::String;
-
 use js_sys::{JsString, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -123,12 +121,12 @@ impl ChatWebSocketManager {
     /// Sends `{type: "chat_message", data: {message, conversation_id, client_message_id}}`
     /// with a fresh `client_message_id`, and returns that id. Throws a `TypeError` when
     /// `message` (or a given `conversationId`) is not a string.
-    #[wasm_bindgen(js_name = sendChat)]
+    #[wasm_bindgen(js_name = sendChat, unchecked_return_type = "string")]
     pub fn send_chat(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
         #[wasm_bindgen(js_name = conversationId)] conversation_id: Option<JsString>,
-    ) -> Result<String, JsValue> {
+    ) -> Result<JsValue, JsValue> {
         let strings_only =
             || type_error("chatwire: sendChat(message, conversationId?) takes strings");
         let message = text(&message).ok_or_else(strings_only)?;
@@ -169,7 +167,7 @@ impl ChatWebSocketManager {
 
     /// The connection state.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
-    pub fn state(&self) -> String {
+    pub fn state(&self) -> JsValue {
         self.shared.borrow().life.state().as_str().into()
     }
 

@@ -33,25 +33,25 @@ pub fn send_text(shared: &Shared, text: String) -> bool {
     false
 }
 
-/// Sends a `chat_message` for `message` with a fresh `client_message_id`, and returns the id.
-pub fn send_chat(shared: &Shared, message: String, conversation_id: Option<String>) -> String {
-    let id = {
+/// Sends a `chat_message` for `message` with a fresh `client_message_id`, and returns the id
+/// (as a JS string, which the manager keeps too).
+pub fn send_chat(shared: &Shared, message: String, conversation_id: Option<String>) -> JsValue {
+    let (id, js_id) = {
         let mut inner = shared.borrow_mut();
         inner.sent_chats = inner.sent_chats.wrapping_add(1);
         let id = client_message_id(Date::now(), inner.sent_chats, Math::random());
+        let js_id = JsValue::from_str(&id);
         let conversation_id = conversation_id.as_deref().map(JsValue::from_str);
-        inner
-            .generations
-            .expect(JsValue::from_str(&id), conversation_id);
-        id
+        inner.generations.expect(js_id.clone(), conversation_id);
+        (id, js_id)
     };
     let frame: ClientFrame<'_, ()> = ClientFrame::ChatMessage(ChatRequest {
         message: message.into(),
         conversation_id: conversation_id.map(Into::into),
-        client_message_id: Some(id.as_str().into()),
+        client_message_id: Some(id.into()),
     });
     send_text(shared, to_json(&frame));
-    id
+    js_id
 }
 
 /// The `resume` frame for a reply named `by`, whose last applied offset is `offset`.
