@@ -24,7 +24,7 @@ export const CHROMIUM_ARGS = [
 
 const LAUNCH_TIMEOUT_MS = 30_000;
 
-/** Launches Chromium on `url`; resolves to { version, send, evaluate, onConsole, close }. */
+/** Launches Chromium on `url`; resolves to { version, send, evaluate, onConsole, onEvent, close }. */
 export async function launch(url, executablePath = "/usr/bin/chromium") {
   const profile = mkdtempSync(join(tmpdir(), "chatwire-bench-"));
   const proc = spawn(
@@ -117,12 +117,15 @@ export async function launch(url, executablePath = "/usr/bin/chromium") {
           fn("exception", msg.params.exceptionDetails.exception?.description ?? msg.params.exceptionDetails.text);
         }
       });
+    /** Calls `fn(params)` for every CDP event named `method`. */
+    const onEvent = (method, fn) => listeners.push((msg) => msg.method === method && fn(msg.params));
     await send("Runtime.enable");
     return {
       version,
       send,
       evaluate,
       onConsole,
+      onEvent,
       close: async () => {
         socket.close();
         await cleanup();
