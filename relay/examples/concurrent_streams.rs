@@ -3,7 +3,7 @@
 //! the offline provider (30 ms per token) this shows the relay's own overhead under load.
 //!
 //! ```text
-//! RELAY_ADDR=127.0.0.1:18080 RELAY_MAX_UPSTREAM=2000 target/server/chatwire-relay &
+//! RELAY_ADDR=127.0.0.1:18080 RELAY_MAX_UPSTREAM=2000 RELAY_MAX_CONNECTIONS_PER_IP=0 target/server/chatwire-relay &
 //! target/server/examples/concurrent_streams 127.0.0.1:18080 1000
 //! ```
 

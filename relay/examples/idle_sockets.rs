@@ -3,7 +3,8 @@
 //! reports the relay process's RSS growth per socket from `/proc/{pid}/status`.
 //!
 //! ```text
-//! cargo run -p chatwire-relay --profile server &          # note its pid and address
+//! # 10,000 sockets from one address: lift the per-address cap (default 256).
+//! RELAY_MAX_CONNECTIONS_PER_IP=0 cargo run -p chatwire-relay --profile server &   # note its pid and address
 //! ulimit -n 65536
 //! cargo run -p chatwire-relay --profile server --example idle_sockets -- 127.0.0.1:8000 PID 10000
 //! ```

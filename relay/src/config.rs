@@ -92,6 +92,27 @@ pub struct Cli {
     #[arg(long, env = "RELAY_FRAME_BURST", value_name = "RELAY_FRAME_BURST", default_value_t = 200,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub frame_burst: u32,
+    /// Open connections per client address (IPv6: per /64), WebSockets and plain HTTP alike;
+    /// more are closed on accept. Behind a proxy all come from its address. 0: no cap.
+    #[arg(long, env = "RELAY_MAX_CONNECTIONS_PER_IP", value_name = "RELAY_MAX_CONNECTIONS_PER_IP",
+          default_value_t = 256, value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+    pub max_connections_per_ip: u32,
+    /// Longest a connection may take to send a complete request head (the WebSocket
+    /// handshake), from being accepted or done with its previous request, in ms.
+    #[arg(long, env = "RELAY_HANDSHAKE_TIMEOUT_MS", value_name = "RELAY_HANDSHAKE_TIMEOUT_MS",
+          default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub handshake_timeout_ms: u64,
+    /// Longest a socket may send nothing while no reply streams to it, in ms; then it is
+    /// closed with 1001. Keep it well above the client's ping period (30 s). 0: never.
+    #[arg(long, env = "RELAY_IDLE_TIMEOUT_MS", value_name = "RELAY_IDLE_TIMEOUT_MS",
+          default_value_t = 120_000, value_parser = clap::value_parser!(u64).range(0..=86_400_000))]
+    pub idle_timeout_ms: u64,
+    /// Longest a write may wait for a client that reads nothing before its connection is
+    /// dropped, in ms (a slow client that still reads is not dropped). At most 30 s, the
+    /// bound the socket's writer puts on any one batch of frames.
+    #[arg(long, env = "RELAY_WRITE_TIMEOUT_MS", value_name = "RELAY_WRITE_TIMEOUT_MS",
+          default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=30_000))]
+    pub write_timeout_ms: u64,
     /// Redis URL (`redis://host:port/db`) shared by several relay instances for history, the
     /// conversation lease and accepted client ids. Unset: all of it stays in this process.
     #[arg(
@@ -326,6 +347,12 @@ impl Cli {
                     per_second: self.frame_rate,
                     burst: self.frame_burst,
                 }),
+                max_connections_per_ip: (self.max_connections_per_ip > 0)
+                    .then_some(self.max_connections_per_ip as usize),
+                handshake_timeout: Duration::from_millis(self.handshake_timeout_ms),
+                idle_timeout: (self.idle_timeout_ms > 0)
+                    .then(|| Duration::from_millis(self.idle_timeout_ms)),
+                write_timeout: Duration::from_millis(self.write_timeout_ms),
             },
             resume: ResumeConfig {
                 grace: Duration::from_millis(self.resume_grace_ms),
@@ -462,8 +489,51 @@ mod tests {
                 burst: 5000
             })
         );
-        let c = parse(&["--frame-rate", "0"]).unwrap();
+        assert_eq!(c.limits.max_connections_per_ip, Some(256));
+        assert_eq!(c.limits.handshake_timeout, Duration::from_secs(10));
+        assert_eq!(c.limits.idle_timeout, Some(Duration::from_secs(120)));
+        assert_eq!(c.limits.write_timeout, Duration::from_secs(10));
+        // 0 lifts a limit that has an "off".
+        let c = parse(&[
+            "--frame-rate",
+            "0",
+            "--max-connections-per-ip",
+            "0",
+            "--idle-timeout-ms",
+            "0",
+        ])
+        .unwrap();
         assert_eq!(c.limits.frame_rate, None);
+        assert_eq!(c.limits.max_connections_per_ip, None);
+        assert_eq!(c.limits.idle_timeout, None);
+        let c = parse(&[
+            "--max-connections-per-ip",
+            "20000",
+            "--handshake-timeout-ms",
+            "2500",
+            "--idle-timeout-ms",
+            "90000",
+            "--write-timeout-ms",
+            "500",
+        ])
+        .unwrap();
+        assert_eq!(c.limits.max_connections_per_ip, Some(20_000));
+        assert_eq!(c.limits.handshake_timeout, Duration::from_millis(2_500));
+        assert_eq!(c.limits.idle_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(c.limits.write_timeout, Duration::from_millis(500));
+        for (flag, var) in [
+            ("--handshake-timeout-ms", "RELAY_HANDSHAKE_TIMEOUT_MS"),
+            ("--write-timeout-ms", "RELAY_WRITE_TIMEOUT_MS"),
+        ] {
+            let e = parse(&[flag, "0"]).unwrap_err();
+            assert!(e.contains(var), "{e}");
+        }
+        let e = parse(&["--max-connections-per-ip", "many"]).unwrap_err();
+        assert!(e.contains("RELAY_MAX_CONNECTIONS_PER_IP"), "{e}");
+        let e = parse(&["--write-timeout-ms", "30001"]).unwrap_err();
+        assert!(e.contains("RELAY_WRITE_TIMEOUT_MS"), "{e}");
+        let e = parse(&["--idle-timeout-ms", "86400001"]).unwrap_err();
+        assert!(e.contains("RELAY_IDLE_TIMEOUT_MS"), "{e}");
         let e = parse(&["--frame-burst", "0"]).unwrap_err();
         assert!(e.contains("RELAY_FRAME_BURST"), "{e}");
         let e = parse(&["--frame-rate", "fast"]).unwrap_err();

@@ -23,7 +23,8 @@ use crate::error::ErrorCode;
 use crate::generation::{self, Job};
 use crate::history::{AcceptError, BeginError, ConversationKey};
 use crate::ids::new_id;
-use crate::limits::FrameBudget;
+use crate::limits::{FrameBudget, IdleClock};
+use crate::metrics::LimitHit;
 use crate::protocol::{
     self, close, ChatRequest, ClientFrame, ResumeRequest, ResumeTarget, ServerFrame,
 };
@@ -56,6 +57,8 @@ struct Connection {
     grace_over: bool,
     /// The socket's frame-rate bucket (`RELAY_FRAME_RATE`); `None`: no limit.
     frames: Option<FrameBudget>,
+    /// Runs out when the socket is idle (`RELAY_IDLE_TIMEOUT_MS`); `None`: never.
+    idle: Option<IdleClock>,
 }
 
 /// The ids a `resume` (or a repeated `chat_message`) named, echoed when nothing is found.
@@ -70,6 +73,7 @@ enum Event {
     Out(Utf8Bytes),
     Done(String),
     GraceOver,
+    Idle,
     Client(Option<Result<Message, axum::Error>>),
 }
 
@@ -98,6 +102,7 @@ pub async fn serve(mut socket: WebSocket, state: AppState, owner: TokenId, sessi
     let _open = state.metrics.connection();
     let frames = (state.config.limits.frame_rate)
         .map(|rate| FrameBudget::new(rate, std::time::Instant::now()));
+    let idle = (state.config.limits.idle_timeout).map(|t| IdleClock::new(t, Instant::now()));
     let mut conn = Connection {
         state,
         scope: Scope { owner, session_id },
@@ -108,6 +113,7 @@ pub async fn serve(mut socket: WebSocket, state: AppState, owner: TokenId, sessi
         drain_deadline: None,
         grace_over: false,
         frames,
+        idle,
     };
     conn.run(&mut socket).await;
 }
@@ -125,6 +131,13 @@ async fn next_done(
     match running {
         Some(running) if !running.is_empty() => running.next().await,
         _ => std::future::pending().await,
+    }
+}
+
+async fn idle_expired(idle: &mut Option<IdleClock>) {
+    match idle {
+        Some(idle) => idle.expired().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -169,6 +182,7 @@ impl Connection {
                 Some(frame) = next_out(&mut self.out_rx) => Event::Out(frame),
                 Some(id) = next_done(&mut self.running) => Event::Done(id),
                 _ = sleep_until(self.drain_deadline), if draining && !self.grace_over => Event::GraceOver,
+                () = idle_expired(&mut self.idle), if !draining && !self.busy() => Event::Idle,
                 msg = socket.recv() => Event::Client(msg),
             };
             let flow = match event {
@@ -176,6 +190,7 @@ impl Connection {
                 Event::Out(frame) => self.send_queued(socket, frame).await,
                 Event::Done(id) => self.on_done(socket, &id).await,
                 Event::GraceOver => self.on_grace_over(),
+                Event::Idle => self.on_idle(socket).await,
                 Event::Client(msg) => self.on_client(socket, msg).await,
             };
             if let Flow::Stop = flow {
@@ -256,6 +271,10 @@ impl Connection {
 
     async fn on_done(&mut self, socket: &mut WebSocket, message_id: &str) -> Flow {
         self.watching.retain(|m| m.message_id != message_id);
+        if let Some(idle) = &mut self.idle {
+            // The idle clock was stopped while the reply streamed: it starts again now.
+            idle.restart(Instant::now());
+        }
         if self.drain_deadline.is_some() && !self.busy() {
             return self.flush_and_restart(socket).await;
         }
@@ -267,6 +286,9 @@ impl Connection {
         socket: &mut WebSocket,
         msg: Option<Result<Message, axum::Error>>,
     ) -> Flow {
+        if let (Some(Ok(_)), Some(idle)) = (&msg, &mut self.idle) {
+            idle.restart(Instant::now());
+        }
         if let (Some(Ok(msg)), Some(frames)) = (&msg, &mut self.frames) {
             if !matches!(msg, Message::Close(_)) && !frames.take(std::time::Instant::now()) {
                 return self.too_many_frames(socket).await;
@@ -302,6 +324,14 @@ impl Connection {
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
         }
+    }
+
+    /// Nothing came from the client for `RELAY_IDLE_TIMEOUT_MS`, and no reply streams to it.
+    async fn on_idle(&mut self, socket: &mut WebSocket) -> Flow {
+        tracing::debug!(session_id = %self.scope.session_id, "socket idle; closing with 1001");
+        self.state.metrics.limit_hit(LimitHit::Idle);
+        close(socket, close::GOING_AWAY, "idle timeout").await;
+        Flow::Stop
     }
 
     /// The socket sends faster than `RELAY_FRAME_RATE` allows: say so, then close with 1008.

@@ -28,8 +28,8 @@ pub mod state;
 pub mod web;
 pub mod ws;
 
-use axum::serve::ListenerExt;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::routing::get;
@@ -87,20 +87,21 @@ where
     tracing::info!("chatwire relay listening on http://{addr}");
     let token = state.shutdown.clone();
     let grace = config.shutdown_grace;
-    // Nagle's algorithm would hold a token back until the browser's delayed ACK: off.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(async move {
+    limits::serve::serve(
+        listener,
+        app(state.clone()),
+        &config.limits,
+        Arc::clone(&state.metrics),
+        async move {
             shutdown.await;
             tracing::info!(
                 ?grace,
                 "shutting down: no new connections; draining sockets"
             );
             token.cancel();
-        })
-        .await?;
+        },
+    )
+    .await;
     state.sockets.close();
     if tokio::time::timeout(grace + CLOSE_SLACK, state.sockets.wait())
         .await

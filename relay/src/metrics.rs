@@ -26,10 +26,40 @@ pub struct Metrics {
     resumes_recovered: AtomicU64,
     resumes_lost: AtomicU64,
     grace_expired: AtomicU64,
+    limit_hits: [AtomicU64; LimitHit::ALL.len()],
     errors: [AtomicU64; ErrorCode::ALL.len()],
     ttft_buckets: [AtomicU64; TTFT_BUCKETS.len()],
     ttft_count: AtomicU64,
     ttft_sum_micros: AtomicU64,
+}
+
+/// A connection limit that closed (or refused) a connection; see `limits.rs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitHit {
+    /// A connection refused: its address was at `RELAY_MAX_CONNECTIONS_PER_IP`.
+    ConnectionsPerIp,
+    /// A request head (a WebSocket handshake) not complete within `RELAY_HANDSHAKE_TIMEOUT_MS`.
+    HandshakeTimeout,
+    /// A socket closed after `RELAY_IDLE_TIMEOUT_MS` without a frame.
+    Idle,
+}
+
+impl LimitHit {
+    /// Every limit, in the order rendered.
+    pub const ALL: [LimitHit; 3] = [
+        LimitHit::ConnectionsPerIp,
+        LimitHit::HandshakeTimeout,
+        LimitHit::Idle,
+    ];
+
+    /// The `limit` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitHit::ConnectionsPerIp => "connections_per_ip",
+            LimitHit::HandshakeTimeout => "handshake_timeout",
+            LimitHit::Idle => "idle",
+        }
+    }
 }
 
 /// Decrements a gauge when dropped, so early returns and cancellation cannot leak it.
@@ -108,6 +138,11 @@ impl Metrics {
     /// One generation dropped because nobody resumed it within the resume grace.
     pub fn grace_expired(&self) {
         self.grace_expired.fetch_add(1, Relaxed);
+    }
+
+    /// One connection refused or closed by `limit`.
+    pub fn limit_hit(&self, limit: LimitHit) {
+        self.limit_hits[limit as usize].fetch_add(1, Relaxed);
     }
 
     /// One error frame sent with `code`.
@@ -191,6 +226,15 @@ impl Metrics {
             self.resumes_recovered.load(Relaxed),
             self.resumes_lost.load(Relaxed)
         );
+        let _ = writeln!(out, "# HELP chatwire_limit_closes_total Connections refused or closed by a limit (frame-rate closes count in chatwire_errors_total{{code=\"too_many_frames\"}}).\n# TYPE chatwire_limit_closes_total counter");
+        for limit in LimitHit::ALL {
+            let _ = writeln!(
+                out,
+                "chatwire_limit_closes_total{{limit=\"{}\"}} {}",
+                limit.as_str(),
+                self.limit_hits[limit as usize].load(Relaxed)
+            );
+        }
         let _ = writeln!(out, "# HELP chatwire_errors_total Error frames sent, by code.\n# TYPE chatwire_errors_total counter");
         for code in ErrorCode::ALL {
             let _ = writeln!(
@@ -234,6 +278,7 @@ mod tests {
         m.resume(false);
         m.resume(false);
         m.grace_expired();
+        m.limit_hit(LimitHit::Idle);
         m.first_token(Duration::from_millis(200));
         {
             let _c = m.connection();
@@ -247,6 +292,8 @@ mod tests {
         assert!(text.contains("chatwire_resumes_total{recovered=\"true\"} 1"));
         assert!(text.contains("chatwire_resumes_total{recovered=\"false\"} 2"));
         assert!(text.contains("chatwire_grace_expired_total 1"));
+        assert!(text.contains("chatwire_limit_closes_total{limit=\"idle\"} 1\n"));
+        assert!(text.contains("chatwire_limit_closes_total{limit=\"connections_per_ip\"} 0\n"));
         assert!(text.contains("chatwire_time_to_first_token_seconds_bucket{le=\"0.1\"} 0"));
         assert!(text.contains("chatwire_time_to_first_token_seconds_bucket{le=\"0.25\"} 1"));
         assert!(text.contains("chatwire_time_to_first_token_seconds_count 1"));

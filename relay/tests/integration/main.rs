@@ -6,6 +6,7 @@ mod upstream;
 
 mod adversarial;
 mod auth;
+mod connection_limits;
 mod errors;
 mod flood;
 mod hostile_client;

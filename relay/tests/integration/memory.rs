@@ -30,6 +30,8 @@ async fn idle_sockets_cost_less_than_12_kib_each() {
         .current_dir(std::env::temp_dir())
         .env_clear()
         .env("RELAY_ADDR", "127.0.0.1:0")
+        // 2,050 sockets from one address: over the default per-address cap (256).
+        .env("RELAY_MAX_CONNECTIONS_PER_IP", "0")
         .env("RUST_LOG", "warn,chatwire_relay=info")
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
