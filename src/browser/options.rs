@@ -9,7 +9,7 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::js::type_error;
-use crate::core::options::{check_name, Kind, OptionError, Options, OptionsBag, OPTIONS};
+use crate::core::options::{check_name, OptionError, Options, OptionsBag, NUMBER_OPTIONS, URL};
 
 /// The options argument, validated; `undefined` or `null` gives the defaults.
 pub fn read_options(value: JsValue) -> Result<Options, JsValue> {
@@ -24,19 +24,23 @@ pub fn read_options(value: JsValue) -> Result<Options, JsValue> {
         check_name(&name).map_err(refused)?;
     }
     let mut bag = OptionsBag::default();
-    for (index, (name, kind)) in OPTIONS.into_iter().enumerate() {
-        // A getter that throws counts as a value of the wrong type.
-        let field = Reflect::get(&value, &name.into()).map_err(|_| wrong_type(name))?;
-        if field.is_undefined() || field.is_null() {
-            continue;
+    if let Some(url) = given(&value, URL)? {
+        bag.url = Some(url.as_string().ok_or_else(|| wrong_type(URL))?);
+    }
+    for option in NUMBER_OPTIONS {
+        if let Some(number) = given(&value, option.name)? {
+            *(option.field)(&mut bag) =
+                Some(number.as_f64().ok_or_else(|| wrong_type(option.name))?);
         }
-        let read = match kind {
-            Kind::Text => field.as_string().map(|text| bag.url = Some(text)),
-            _ => field.as_f64().map(|number| bag.set_number(index, number)),
-        };
-        read.ok_or_else(|| wrong_type(name))?;
     }
     Options::try_from(bag).map_err(refused)
+}
+
+/// The option `name` of `options`, unless it is `undefined` or `null`. A getter that throws
+/// counts as a value of the wrong type.
+fn given(options: &JsValue, name: &'static str) -> Result<Option<JsValue>, JsValue> {
+    let field = Reflect::get(options, &name.into()).map_err(|_| wrong_type(name))?;
+    Ok(Some(field).filter(|field| !field.is_undefined() && !field.is_null()))
 }
 
 fn wrong_type(name: &'static str) -> JsValue {

@@ -29,28 +29,9 @@ pub struct OptionsBag {
     pub outbox_limit: Option<f64>,
 }
 
-impl OptionsBag {
-    /// Sets the numeric option number `index` of [`OPTIONS`] (`url`, index 0, is text).
-    pub fn set_number(&mut self, index: usize, value: f64) {
-        let field = match index {
-            1 => &mut self.max_reconnect_attempts,
-            2 => &mut self.base_delay_ms,
-            3 => &mut self.max_delay_ms,
-            4 => &mut self.jitter,
-            5 => &mut self.heartbeat_interval_ms,
-            6 => &mut self.heartbeat_timeout_ms,
-            7 => &mut self.outbox_limit,
-            _ => return,
-        };
-        *field = Some(value);
-    }
-}
-
-/// What kind of value an option takes, which decides its error messages.
+/// What kind of number an option takes, which decides its range and error message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// A string (`url`).
-    Text,
     /// A whole number from 0 to 1,000,000.
     Count,
     /// Milliseconds, from 0 to setTimeout's limit.
@@ -59,16 +40,58 @@ pub enum Kind {
     Fraction,
 }
 
-/// Every option's JS name and kind, in the order of [`OptionsBag`]'s fields.
-pub const OPTIONS: [(&str, Kind); 8] = [
-    ("url", Kind::Text),
-    ("maxReconnectAttempts", Kind::Count),
-    ("baseDelayMs", Kind::Millis),
-    ("maxDelayMs", Kind::Millis),
-    ("jitter", Kind::Fraction),
-    ("heartbeatIntervalMs", Kind::Millis),
-    ("heartbeatTimeoutMs", Kind::Millis),
-    ("outboxLimit", Kind::Count),
+/// The name of `url`, the one option that is a string.
+pub const URL: &str = "url";
+
+/// A numeric option: its JS name, its kind and its field in [`OptionsBag`], together in one
+/// entry so that a name cannot get out of step with its field.
+#[derive(Clone, Copy)]
+pub struct NumberOption {
+    /// The key in the JS options object.
+    pub name: &'static str,
+    /// The rule its value follows.
+    pub kind: Kind,
+    /// Its field in the bag.
+    pub field: fn(&mut OptionsBag) -> &mut Option<f64>,
+}
+
+/// Every numeric option, in the order they are checked (the first out of range is the error).
+pub const NUMBER_OPTIONS: [NumberOption; 7] = [
+    NumberOption {
+        name: "maxReconnectAttempts",
+        kind: Kind::Count,
+        field: |bag| &mut bag.max_reconnect_attempts,
+    },
+    NumberOption {
+        name: "baseDelayMs",
+        kind: Kind::Millis,
+        field: |bag| &mut bag.base_delay_ms,
+    },
+    NumberOption {
+        name: "maxDelayMs",
+        kind: Kind::Millis,
+        field: |bag| &mut bag.max_delay_ms,
+    },
+    NumberOption {
+        name: "jitter",
+        kind: Kind::Fraction,
+        field: |bag| &mut bag.jitter,
+    },
+    NumberOption {
+        name: "heartbeatIntervalMs",
+        kind: Kind::Millis,
+        field: |bag| &mut bag.heartbeat_interval_ms,
+    },
+    NumberOption {
+        name: "heartbeatTimeoutMs",
+        kind: Kind::Millis,
+        field: |bag| &mut bag.heartbeat_timeout_ms,
+    },
+    NumberOption {
+        name: "outboxLimit",
+        kind: Kind::Count,
+        field: |bag| &mut bag.outbox_limit,
+    },
 ];
 
 const MAX_COUNT: f64 = 1_000_000.0;
@@ -92,30 +115,28 @@ impl OptionError {
     pub fn message(&self) -> String {
         let (name, problem) = match self {
             OptionError::Unknown(name) => (name.as_str(), "` is not a known option (url, maxReconnectAttempts, baseDelayMs, maxDelayMs, jitter, heartbeatIntervalMs, heartbeatTimeoutMs, outboxLimit)"),
-            OptionError::WrongType(name) => (*name, match kind_of(name) {
-                Kind::Text => "` must be a string",
+            OptionError::WrongType(name) => (*name, match *name {
+                URL => "` must be a string",
                 _ => "` must be a number",
             }),
-            OptionError::OutOfRange(name) => (*name, match kind_of(name) {
-                Kind::Count => "` must be a whole number from 0 to 1000000",
-                Kind::Millis => "` must be a number of milliseconds from 0 to 2147483647",
-                Kind::Fraction | Kind::Text => "` must be a number from 0 to 1",
+            OptionError::OutOfRange(name) => (*name, match number_option(name).map(|o| o.kind) {
+                Some(Kind::Count) => "` must be a whole number from 0 to 1000000",
+                Some(Kind::Millis) => "` must be a number of milliseconds from 0 to 2147483647",
+                Some(Kind::Fraction) | None => "` must be a number from 0 to 1",
             }),
         };
         ["chatwire: option `", name, problem].concat()
     }
 }
 
-fn kind_of(name: &str) -> Kind {
-    OPTIONS
-        .iter()
-        .find(|(known, _)| *known == name)
-        .map_or(Kind::Text, |(_, kind)| *kind)
+/// The numeric option called `name`.
+pub fn number_option(name: &str) -> Option<&'static NumberOption> {
+    NUMBER_OPTIONS.iter().find(|option| option.name == name)
 }
 
 /// Refuses a key of the options object that is no option (serde skips unknown keys).
 pub fn check_name(name: &str) -> Result<(), OptionError> {
-    match OPTIONS.iter().any(|(known, _)| *known == name) {
+    match name == URL || number_option(name).is_some() {
         true => Ok(()),
         false => Err(OptionError::Unknown(name.into())),
     }
@@ -152,46 +173,49 @@ impl TryFrom<OptionsBag> for Options {
     type Error = OptionError;
 
     /// Checks each given option's range and fills in the defaults; the first option out
-    /// of range (in [`OPTIONS`] order) is the error.
-    fn try_from(bag: OptionsBag) -> Result<Options, OptionError> {
+    /// of range (in [`NUMBER_OPTIONS`] order) is the error.
+    fn try_from(mut bag: OptionsBag) -> Result<Options, OptionError> {
+        for option in &NUMBER_OPTIONS {
+            if let Some(value) = *(option.field)(&mut bag) {
+                if !in_range(option.kind, value) {
+                    return Err(OptionError::OutOfRange(option.name));
+                }
+            }
+        }
         let defaults = Options::default();
         let policy = defaults.reconnect;
         Ok(Options {
             url: bag.url,
             reconnect: ReconnectPolicy {
-                max_attempts: in_range(bag.max_reconnect_attempts, 1)?
+                max_attempts: bag
+                    .max_reconnect_attempts
                     .map_or(policy.max_attempts, |n| n as u32),
-                base_delay_ms: in_range(bag.base_delay_ms, 2)?.unwrap_or(policy.base_delay_ms),
-                max_delay_ms: in_range(bag.max_delay_ms, 3)?.unwrap_or(policy.max_delay_ms),
-                jitter: in_range(bag.jitter, 4)?.unwrap_or(policy.jitter),
+                base_delay_ms: bag.base_delay_ms.unwrap_or(policy.base_delay_ms),
+                max_delay_ms: bag.max_delay_ms.unwrap_or(policy.max_delay_ms),
+                jitter: bag.jitter.unwrap_or(policy.jitter),
             },
-            heartbeat_interval_ms: in_range(bag.heartbeat_interval_ms, 5)?
+            heartbeat_interval_ms: bag
+                .heartbeat_interval_ms
                 .unwrap_or(defaults.heartbeat_interval_ms),
-            heartbeat_timeout_ms: in_range(bag.heartbeat_timeout_ms, 6)?
+            heartbeat_timeout_ms: bag
+                .heartbeat_timeout_ms
                 .unwrap_or(defaults.heartbeat_timeout_ms),
-            outbox_limit: in_range(bag.outbox_limit, 7)?
+            outbox_limit: bag
+                .outbox_limit
                 .map_or(defaults.outbox_limit, |n| n as usize),
         })
     }
 }
 
-/// `value` of option number `index` (in [`OPTIONS`]) if it is in that option's range.
-fn in_range(value: Option<f64>, index: usize) -> Result<Option<f64>, OptionError> {
-    let (name, kind) = OPTIONS[index];
-    let Some(value) = value else {
-        return Ok(None);
-    };
+/// Whether `value` is allowed for an option of `kind`.
+fn in_range(kind: Kind, value: f64) -> bool {
     let max = match kind {
         Kind::Count => MAX_COUNT,
         Kind::Millis => MAX_MS,
-        Kind::Fraction | Kind::Text => 1.0,
+        Kind::Fraction => 1.0,
     };
     let whole = kind != Kind::Count || value == (value as u64) as f64;
-    if (0.0..=max).contains(&value) && whole {
-        Ok(Some(value))
-    } else {
-        Err(OptionError::OutOfRange(name))
-    }
+    (0.0..=max).contains(&value) && whole
 }
 
 #[cfg(test)]
@@ -200,12 +224,8 @@ mod tests {
 
     /// A bag with the numeric option called `name` set to `value`.
     fn bag(name: &str, value: f64) -> OptionsBag {
-        let index = OPTIONS
-            .iter()
-            .position(|(known, _)| *known == name)
-            .unwrap();
         let mut bag = OptionsBag::default();
-        bag.set_number(index, value);
+        *(number_option(name).unwrap().field)(&mut bag) = Some(value);
         bag
     }
 
@@ -233,11 +253,11 @@ mod tests {
             url: Some("ws://h:1".into()),
             ..OptionsBag::default()
         };
-        for (index, value) in [2.0, 20.0, 200.0, 0.25, 0.0, 50.0, 3.0]
-            .into_iter()
-            .enumerate()
+        for (option, value) in NUMBER_OPTIONS
+            .iter()
+            .zip([2.0, 20.0, 200.0, 0.25, 0.0, 50.0, 3.0])
         {
-            given.set_number(index + 1, value);
+            *(option.field)(&mut given) = Some(value);
         }
         assert_eq!(
             Options::try_from(given).unwrap(),
