@@ -5,7 +5,7 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use core::cell::Cell;
 
-use js_sys::{Function, JsString, Promise};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -89,8 +89,10 @@ pub fn when_settled(answer: &JsValue, then: impl FnOnce(Option<String>) + 'stati
 }
 
 /// `value` as a Rust string, if it is a JS string that is valid UTF-16 (a lone surrogate
-/// could not be sent in a URL without being changed).
+/// could not be sent in a URL without being changed). The copy into wasm memory turns a lone
+/// surrogate into U+FFFD, so such a string does not come back equal: one comparison instead
+/// of js-sys' `is_valid_utf16`, which reads the string one `charCodeAt` at a time.
 pub fn text(value: &JsValue) -> Option<String> {
-    let string = value.dyn_ref::<JsString>()?;
-    string.is_valid_utf16().then(|| string.into())
+    let string = value.as_string()?;
+    (JsValue::from_str(&string) == *value).then_some(string)
 }
