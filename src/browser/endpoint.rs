@@ -30,7 +30,7 @@ fn parse(base: &str) -> Result<ParsedBase, ErrorCode> {
 
 /// The WebSocket base for the page this runs in (`wss:` on an `https:` page).
 fn page_base() -> String {
-    let location = web_sys::window().map(|window| window.location());
+    let location = super::js::window().map(|window| window.location());
     let part = |read: fn(&web_sys::Location) -> Result<String, wasm_bindgen::JsValue>| {
         location
             .as_ref()

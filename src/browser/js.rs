@@ -19,6 +19,16 @@ extern "C" {
     /// cannot throw: see [`get`].
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
     fn get_plain_field(target: &JsValue, key: &JsValue) -> JsValue;
+
+    /// The page's `window` (`None` in workers and Node): web-sys' `window()` finds it through
+    /// js-sys' `global()`, which probes four globals and checks `instanceof Window`.
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Option<web_sys::Window>;
+}
+
+/// The page's `window`, if there is one.
+pub fn window() -> Option<web_sys::Window> {
+    WINDOW.with(Clone::clone)
 }
 
 /// `target[key] = value` on an object the manager made (or `JSON.parse` made): plain and

@@ -31,7 +31,7 @@ pub struct PageLife {
 impl PageLife {
     /// Listens for page-life events for the manager behind `manager` until dropped.
     pub fn listen(manager: &WeakShared) -> PageLife {
-        let Some(window) = web_sys::window() else {
+        let Some(window) = super::js::window() else {
             return PageLife {
                 _listeners: Vec::new(),
             };
@@ -63,7 +63,7 @@ impl PageLife {
 }
 
 fn page_is_visible() -> bool {
-    web_sys::window()
+    super::js::window()
         .and_then(|window| window.document())
         .is_some_and(|document| document.visibility_state() == VisibilityState::Visible)
 }
