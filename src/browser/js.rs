@@ -1,5 +1,5 @@
-//! The two JS bindings js-sys has in a shape that is wrong for the per-frame path, and the
-//! error objects the manager hands to JS.
+//! The JS bindings js-sys and web-sys have in a shape that is wrong for us (two on the
+//! per-frame path, and `window`), and the error objects the manager hands to JS.
 
 use js_sys::{Error, Object, Reflect, TypeError};
 use wasm_bindgen::prelude::*;
