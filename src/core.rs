@@ -11,3 +11,4 @@ pub mod ids;
 pub mod options;
 pub mod outbox;
 pub mod state;
+pub mod text;

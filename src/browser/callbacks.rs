@@ -5,6 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use super::js::type_error;
 use crate::core::frame::FrameKind;
+use crate::core::text::join;
 
 /// One settable callback property of `ChatWebSocketManager`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +74,7 @@ impl Callbacks {
                     slot.name(),
                     " must be a function, null or undefined",
                 ];
-                return Err(type_error(&message.concat()));
+                return Err(type_error(&join(&message)));
             };
             Some(function)
         };
@@ -86,7 +87,7 @@ impl Callbacks {
 pub fn invoke(callback: Option<Function>, slot: Slot, arg: &JsValue) {
     let Some(callback) = callback else { return };
     if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, arg) {
-        let message = ["chatwire: the ", slot.name(), " callback threw"].concat();
+        let message = join(&["chatwire: the ", slot.name(), " callback threw"]);
         web_sys::console::error_2(&message.into(), &thrown);
     }
 }

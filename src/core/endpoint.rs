@@ -10,6 +10,7 @@
 use alloc::string::String;
 
 use super::error::ErrorCode;
+use super::text::join;
 
 /// The base URL used when there is no page `location` to derive one from.
 pub const FALLBACK_BASE: &str = "ws://localhost:8000";
@@ -46,7 +47,7 @@ pub fn page_base(protocol: &str, host: &str) -> String {
     } else {
         "ws://"
     };
-    [scheme, host].concat()
+    join(&[scheme, host])
 }
 
 /// The endpoint URL for `session_id` and `token` on `base`.
@@ -59,7 +60,7 @@ pub fn chat_url(base: &ParsedBase, session_id: &str, token: &str) -> Result<Stri
     // `href` is exactly protocol, host and path when there are no credentials, query or
     // fragment. A `%` in the host is Chromium percent-encoding characters, such as spaces,
     // that the URL standard (and Firefox) refuse in a host.
-    let plain = [base.protocol.as_str(), "//", &base.host, &base.pathname].concat();
+    let plain = join(&[base.protocol.as_str(), "//", &base.host, &base.pathname]);
     if base.href != plain
         || base.host.is_empty()
         || base.host.contains('%')
@@ -72,7 +73,7 @@ pub fn chat_url(base: &ParsedBase, session_id: &str, token: &str) -> Result<Stri
     } else {
         "/"
     };
-    let mut url = [scheme, &base.host, &base.pathname, slash, "ws/chat/"].concat();
+    let mut url = join(&[scheme, &base.host, &base.pathname, slash, "ws/chat/"]);
     encode_uri_component(session_id, &mut url);
     url.push_str("/?token=");
     encode_uri_component(token, &mut url);
@@ -104,7 +105,7 @@ mod tests {
             protocol: protocol.into(),
             host: host.into(),
             pathname: pathname.into(),
-            href: [protocol, "//", host, pathname].concat(),
+            href: join(&[protocol, "//", host, pathname]),
         }
     }
 

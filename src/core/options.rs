@@ -7,6 +7,7 @@
 use alloc::string::String;
 
 use super::backoff::ReconnectPolicy;
+use super::text::join;
 
 /// The options object as given, every field optional (`null` or `undefined` keeps a default).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -125,7 +126,7 @@ impl OptionError {
                 Some(Kind::Fraction) | None => "` must be a number from 0 to 1",
             }),
         };
-        ["chatwire: option `", name, problem].concat()
+        join(&["chatwire: option `", name, problem])
     }
 }
 
