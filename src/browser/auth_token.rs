@@ -1,6 +1,7 @@
 //! The `authToken` argument: a string, or a function returning a string or a Promise of one,
 //! called before every (re)connect so expiring tokens work.
 
+use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::String;
 use core::cell::Cell;
@@ -78,11 +79,11 @@ pub fn when_settled(answer: &JsValue, then: impl FnOnce(Option<String>) + 'stati
     let then = Rc::new(Cell::new(Some(then)));
     let on = |fulfilled: bool| {
         let then = then.clone();
-        Closure::new(move |value: JsValue| {
+        Closure::<dyn FnMut(JsValue)>::wrap(Box::new(move |value: JsValue| {
             if let Some(then) = then.take() {
                 then(if fulfilled { text(&value) } else { None });
             }
-        })
+        }))
     };
     let settling: Settling = Promise::resolve(answer).unchecked_into();
     settling.then_owned(on(true), on(false));

@@ -11,7 +11,9 @@ use web_sys::{Event, EventTarget};
 pub struct EventListener {
     target: EventTarget,
     event_type: &'static str,
-    callback: Closure<dyn FnMut(Event)>,
+    // `JsValue`, not `Event`: every closure the package makes has this one type, so
+    // wasm-bindgen generates one invoke shim and one cast for them all.
+    callback: Closure<dyn FnMut(JsValue)>,
 }
 
 impl EventListener {
@@ -19,9 +21,11 @@ impl EventListener {
     pub fn new(
         target: &EventTarget,
         event_type: &'static str,
-        callback: impl FnMut(Event) + 'static,
+        mut callback: impl FnMut(Event) + 'static,
     ) -> EventListener {
-        let callback = Closure::<dyn FnMut(Event)>::wrap(Box::new(callback));
+        let callback = Closure::<dyn FnMut(JsValue)>::wrap(Box::new(move |event: JsValue| {
+            callback(event.unchecked_into())
+        }));
         // Cannot throw for a function listener.
         let _ =
             target.add_event_listener_with_callback(event_type, callback.as_ref().unchecked_ref());

@@ -19,14 +19,15 @@ extern "C" {
 /// A pending `setTimeout`; dropping it clears the timer and frees the callback.
 pub struct Timeout {
     id: JsValue,
-    _callback: Closure<dyn FnMut()>,
+    // `FnMut(JsValue)` (called with nothing, so `undefined`): the package's one closure type.
+    _callback: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Timeout {
     /// Calls `callback` once after `ms` milliseconds.
     pub fn new(ms: u32, callback: impl FnOnce() + 'static) -> Timeout {
         let mut callback = Some(callback);
-        let callback = Closure::<dyn FnMut()>::wrap(Box::new(move || {
+        let callback = Closure::<dyn FnMut(JsValue)>::wrap(Box::new(move |_: JsValue| {
             if let Some(callback) = callback.take() {
                 callback();
             }
