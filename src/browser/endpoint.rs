@@ -28,17 +28,15 @@ fn parse(base: &str) -> Result<ParsedBase, ErrorCode> {
     })
 }
 
-/// The WebSocket base for the page this runs in (`wss:` on an `https:` page).
+/// The WebSocket base for the page this runs in (`wss:` on an `https:` page). Its scheme and
+/// host come from `location.href` through the same URL parser, which reads them exactly as
+/// `location.protocol` and `location.host` would, with one call into JS instead of two.
 fn page_base() -> String {
-    let location = super::js::window().map(|window| window.location());
-    let part = |read: fn(&web_sys::Location) -> Result<String, wasm_bindgen::JsValue>| {
-        location
-            .as_ref()
-            .and_then(|l| read(l).ok())
-            .unwrap_or_default()
-    };
-    endpoint::page_base(
-        &part(web_sys::Location::protocol),
-        &part(web_sys::Location::host),
-    )
+    let page = super::js::window()
+        .and_then(|window| window.location().href().ok())
+        .and_then(|href| parse(&href).ok());
+    match page {
+        Some(page) => endpoint::page_base(&page.protocol, &page.host),
+        None => endpoint::page_base("", ""),
+    }
 }
