@@ -5,8 +5,6 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use web_sys::VisibilityState;
-
 use super::connection;
 use super::listener::EventListener;
 use super::shared::WeakShared;
@@ -62,8 +60,10 @@ impl PageLife {
     }
 }
 
+/// `!document.hidden`, which is `visibilityState == "visible"` (web-sys' `VisibilityState`
+/// enum would bring its conversion and an unreachable-value panic).
 fn page_is_visible() -> bool {
     super::js::window()
         .and_then(|window| window.document())
-        .is_some_and(|document| document.visibility_state() == VisibilityState::Visible)
+        .is_some_and(|document| !document.hidden())
 }
