@@ -7,7 +7,7 @@
 //!
 //! - [`core`]: the decisions (backoff, lifecycle, heartbeat, outbox, stream accumulation,
 //!   options, endpoint, frame kinds, ids), plain Rust tested natively with `cargo test`.
-//! - [`browser`]: the thin adapter on web-sys, js-sys and gloo, tested in browsers
+//! - [`browser`]: the thin adapter on web-sys and js-sys, tested in browsers
 //!   (`tests/web.rs`).
 //!
 //! The npm package is built without the default `std` feature: std's panic machinery would
