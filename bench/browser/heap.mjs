@@ -1,8 +1,9 @@
 // What the JS heap keeps after connect/close cycles: heap snapshots (CDP HeapProfiler) of the
 // benchmark page before and after each of two rounds of `BENCH_CYCLES` cycles of one manager,
 // each after a forced GC, compared by object kind. A leak grows in both rounds; compiled code
-// and the engine's caches grow in the first. `node bench/browser/heap.mjs [chatwire|seed]`
-// prints the kinds whose count or size grew in each round; nothing is written.
+// and the engine's caches grow in the first. Prints the kinds whose count or size grew in
+// each round; nothing is written.
+//   node bench/browser/heap.mjs [chatwire|seed|chatwire-async-token]
 import { launch } from "./cdp.mjs";
 import { startServer } from "./server.mjs";
 

@@ -47,12 +47,16 @@ function makeManager(kind, sessionId) {
   if (kind === "chatwire") {
     return new ChatWebSocketManager(sessionId, "bench", { url: wsBase, heartbeatIntervalMs: 0 });
   }
+  if (kind === "chatwire-async-token") {
+    // The token through a promise: the closures awaiting it are handed to JS, which frees them.
+    return new ChatWebSocketManager(sessionId, () => Promise.resolve("bench"), { url: wsBase, heartbeatIntervalMs: 0 });
+  }
   return new SeedManager(sessionId, "bench", wsBase);
 }
 
 function release(kind, m) {
   m.disconnect();
-  if (kind === "chatwire") m.free();
+  if (kind.startsWith("chatwire")) m.free();
 }
 
 let runs = 0;
