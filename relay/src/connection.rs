@@ -40,7 +40,7 @@ const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
 /// the socket is dropped, which detaches its watchers: the generations run on for the
 /// resume grace, then their upstream requests are dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Frames written before one flush; bounded so a flood cannot starve reading the client.
+/// Most frames written with one flush; bounded so a flood cannot starve reading the client.
 const MAX_BATCH: usize = OUTBOX_FRAMES;
 
 /// A socket's state beyond the WebSocket itself.
@@ -59,6 +59,10 @@ struct Connection {
     frames: Option<FrameBudget>,
     /// Runs out when the socket is idle (`RELAY_IDLE_TIMEOUT_MS`); `None`: never.
     idle: Option<IdleClock>,
+    /// Frames fed to the socket since its last flush (see [`Connection::flush_batch`]).
+    unflushed: usize,
+    /// Whether the current batch has already let the other ready tasks run once.
+    yielded: bool,
 }
 
 /// The ids a `resume` (or a repeated `chat_message`) named, echoed when nothing is found.
@@ -71,6 +75,7 @@ struct Asked<'a> {
 enum Event {
     Shutdown,
     Out(Utf8Bytes),
+    Flush,
     Done(String),
     GraceOver,
     Idle,
@@ -114,6 +119,8 @@ pub async fn serve(mut socket: WebSocket, state: AppState, owner: TokenId, sessi
         grace_over: false,
         frames,
         idle,
+        unflushed: 0,
+        yielded: false,
     };
     conn.run(&mut socket).await;
 }
@@ -179,15 +186,18 @@ impl Connection {
             let event = tokio::select! {
                 biased;
                 _ = shutdown.cancelled(), if !draining => Event::Shutdown,
-                Some(frame) = next_out(&mut self.out_rx) => Event::Out(frame),
+                Some(frame) = next_out(&mut self.out_rx), if self.unflushed < MAX_BATCH => Event::Out(frame),
                 Some(id) = next_done(&mut self.running) => Event::Done(id),
                 _ = sleep_until(self.drain_deadline), if draining && !self.grace_over => Event::GraceOver,
                 () = idle_expired(&mut self.idle), if !draining && !self.busy() => Event::Idle,
                 msg = socket.recv() => Event::Client(msg),
+                // Last: nothing else is ready, so the batch fed so far is complete.
+                () = std::future::ready(()), if self.unflushed > 0 => Event::Flush,
             };
             let flow = match event {
                 Event::Shutdown => self.on_shutdown(socket).await,
-                Event::Out(frame) => self.send_queued(socket, frame).await,
+                Event::Out(frame) => self.feed(socket, frame).await,
+                Event::Flush => self.flush_batch(socket).await,
                 Event::Done(id) => self.on_done(socket, &id).await,
                 Event::GraceOver => self.on_grace_over(),
                 Event::Idle => self.on_idle(socket).await,
@@ -199,28 +209,27 @@ impl Connection {
         }
     }
 
-    /// Sends `first` and every frame already queued behind it with one flush: a busy socket
-    /// gets one write per batch instead of one per token.
-    async fn send_queued(&mut self, socket: &mut WebSocket, first: Utf8Bytes) -> Flow {
-        let out_rx = &mut self.out_rx;
-        let batch = async {
-            socket.feed(Message::Text(first)).await?;
-            if let Some(rx) = out_rx {
-                for _ in 0..MAX_BATCH {
-                    let Ok(frame) = rx.try_recv() else { break };
-                    socket.feed(Message::Text(frame)).await?;
-                }
-            }
-            socket.flush().await
-        };
-        match tokio::time::timeout(WRITE_TIMEOUT, batch).await {
-            Ok(Ok(())) => Flow::Continue,
-            Ok(Err(_)) => Flow::Stop,
-            Err(_) => {
-                tracing::warn!("client stopped reading for {WRITE_TIMEOUT:?}; dropping the socket");
-                Flow::Stop
-            }
+    /// Adds a watched generation's frame to the socket's write buffer; the loop flushes
+    /// when nothing else is ready.
+    async fn feed(&mut self, socket: &mut WebSocket, frame: Utf8Bytes) -> Flow {
+        self.unflushed += 1;
+        within_write_timeout(socket.feed(Message::Text(frame))).await
+    }
+
+    /// Writes the frames fed since the last flush: one `send` for the batch instead of one
+    /// per frame. Before the first flush of a batch the socket yields once, so the other
+    /// ready tasks (generations publishing, upstream reads) run first: on a busy relay this
+    /// socket's next frames are then published and go out in the same write; on an idle
+    /// one the yield costs microseconds.
+    async fn flush_batch(&mut self, socket: &mut WebSocket) -> Flow {
+        if !self.yielded && self.unflushed < MAX_BATCH {
+            self.yielded = true;
+            tokio::task::yield_now().await;
+            return Flow::Continue;
         }
+        self.unflushed = 0;
+        self.yielded = false;
+        within_write_timeout(socket.flush()).await
     }
 
     fn busy(&self) -> bool {
@@ -640,7 +649,14 @@ impl Connection {
 }
 
 async fn send_text(socket: &mut WebSocket, frame: Utf8Bytes) -> Flow {
-    match tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Text(frame))).await {
+    within_write_timeout(socket.send(Message::Text(frame))).await
+}
+
+/// Runs a write to the browser; a client that stops reading for [`WRITE_TIMEOUT`] is dropped.
+async fn within_write_timeout(
+    write: impl std::future::Future<Output = Result<(), axum::Error>>,
+) -> Flow {
+    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
         Ok(Ok(())) => Flow::Continue,
         Ok(Err(_)) => Flow::Stop,
         Err(_) => {
