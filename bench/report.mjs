@@ -99,6 +99,11 @@ const fig = (rows, f, fmt) => {
   return xs.length > 1 ? `${m} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : m;
 };
 const med = (rows, f) => median(rows.map(f));
+// The same phases through a relay keeping its shared state in Redis (issue 11), interleaved
+// with the in-memory repetitions in the same run.
+const redisReps = relay.redis?.repeats ?? [];
+const redisPaced = (streams) => redisReps.map((r) => (r.latency ?? []).find((x) => x.streams === streams)).filter(Boolean);
+const redisTputs = redisReps.map((r) => r.throughput).filter(Boolean);
 const p100 = paced(100);
 const p1000 = paced(1000);
 const sum = (rows, f) => rows.reduce((a, r) => a + f(r), 0);
@@ -318,6 +323,31 @@ Each repetition (the machine is shared; load average at the start of its 1,000-s
 ${repRows}
 
 HARNESS_PLACEHOLDER
+
+### State in Redis beside state in memory
+
+${redisReps.length ? `The same phases, in the same run, through a second relay started with \`RELAY_REDIS_URL\` pointing
+at a throwaway \`redis-server\` (Debian's, on a free port, persistence off, on the same cores):
+history, conversation leases, accepted client ids and every generation's frames mirrored into a
+Redis stream in batches (relay/README.md has the key layout). The repetitions alternate between
+the two relays. Redis commands per token: Redis's \`total_commands_processed\` over the phase
+(every command the relay sent: leases and their renewals, history, ids, \`XADD\` batches,
+\`EXPIRE\`s) divided by the tokens delivered. Relay warnings: lines the relay logged at WARN or
+ERROR during the phase (a Redis command that timed out, a mirror batch dropped, a lease lost).
+
+| figure | state in memory | state in Redis | Redis commands per token | relay warnings (Redis) |
+| --- | ---: | ---: | ---: | ---: |
+${[100, 1000]
+  .map((n) => {
+    const m = paced(n);
+    const r = redisPaced(n);
+    return `| ${int(n)} streams × 100 tok/s: added p99 per token | ${fig(m, (x) => x.added_p99_us, us)} | ${fig(r, (x) => x.added_p99_us, us)} | ${fig(r, (x) => x.relayed.redis_commands_per_token, (v) => v.toFixed(3))} | ${sum(r, (x) => x.relayed.relay_warnings ?? 0)} |
+| ${int(n)} streams × 100 tok/s: tokens/s delivered | ${fig(m, (x) => x.relayed.window_tokens_per_s, int)} (${sum(m, (x) => x.relayed.errors)} errors) | ${fig(r, (x) => x.relayed.window_tokens_per_s, int)} (${sum(r, (x) => x.relayed.errors)} errors) | | |`;
+  })
+  .join("\n")}
+| ${int(tputs[0]?.streams ?? 0)} unpaced streams: tokens/s | ${fig(tputs, (t) => t.relayed.tokens_per_s, int)} (${tputErrors} errors) | ${fig(redisTputs, (t) => t.relayed.tokens_per_s, int)} (${sum(redisTputs, (t) => t.relayed.errors)} errors) | ${fig(redisTputs, (t) => t.relayed.redis_commands_per_token, (v) => v.toFixed(3))} | ${sum(redisTputs, (t) => t.relayed.relay_warnings ?? 0)} |
+| same: relay CPU-s per million tokens | ${fig(tputs, (t) => t.relayed.relay_cpu_s_per_mtok, cpuMtok)} | ${fig(redisTputs, (t) => t.relayed.relay_cpu_s_per_mtok, cpuMtok)} | | |
+${redisReps.some((r) => (r.throughput?.relayed.errors ?? 0) > 0) ? `\nErrors through the Redis-backed relay, first quoted: ${redisTputs.flatMap((t) => t.relayed.first_errors).slice(0, 1).map((e) => `\`${e}\``).join("") || "none quoted"}.` : ""}` : `Not measured in this run: ${relay.redis?.skipped ?? "the results predate the Redis rows"}.`}
 
 ## Notes on missed goals
 

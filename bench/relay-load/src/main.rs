@@ -9,6 +9,10 @@
 //!    relay's CPU-seconds per million tokens (utime + stime from /proc/PID/stat).
 //! 3. Memory: the relay's RSS per idle WebSocket, with a fresh relay and many sockets open.
 //!
+//! 1 and 2 run against a relay with its state in memory and, beside it in the same run, a
+//! relay with its shared state in a throwaway `redis-server` (history, leases, the frame
+//! buffer as Redis streams), counting the Redis commands it sends per token.
+//!
 //! 1 and 2 are repeated (`--repeat`), and every phase records /proc/loadavg: the machine is
 //! shared. `--soak SECONDS` runs a long steady load instead (see `soak.rs`). Everything talks
 //! to 127.0.0.1 only; every phase is bounded in count and time. Usage:
@@ -19,6 +23,7 @@ mod clock;
 mod options;
 mod phases;
 mod procfs;
+mod redis_server;
 mod relay;
 mod soak;
 mod stats;
@@ -32,6 +37,7 @@ use tokio::net::TcpListener;
 
 use crate::options::Options;
 use crate::phases::Bench;
+use crate::redis_server::RedisServer;
 use crate::relay::Relay;
 
 fn unix_now() -> u64 {
@@ -48,47 +54,100 @@ fn http_client() -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The Redis-backed relay measured beside the in-memory one, or why there is none.
+async fn start_shared(
+    options: &Options,
+    upstream_addr: std::net::SocketAddr,
+) -> Result<(RedisServer, Relay), String> {
+    if !options.redis {
+        return Err("--redis off".to_owned());
+    }
+    let redis = RedisServer::start().await?;
+    let relay = Relay::start(&options.relay, upstream_addr, Some(&redis.url)).await?;
+    Ok((redis, relay))
+}
+
+/// One repetition's latency and throughput figures through `bench`'s relay.
+async fn repetition(bench: &Bench<'_>, rep: usize) -> Value {
+    let latency = if bench.options.phases.latency {
+        bench.latency(rep).await
+    } else {
+        Vec::new()
+    };
+    let throughput = if bench.options.phases.throughput {
+        bench.throughput(rep).await
+    } else {
+        Value::Null
+    };
+    json!({ "latency": latency, "throughput": throughput })
+}
+
 async fn bench(options: &Options, upstream_addr: std::net::SocketAddr) -> Result<Value, String> {
     let upstream = format!("http://{upstream_addr}");
     let mut repeats = Vec::new();
+    let mut redis_repeats = Vec::new();
+    let mut redis_skipped = None;
     if options.phases.latency || options.phases.throughput {
         // Its pool holds a connection per direct stream; it is dropped before the idle phase
         // so those descriptors are free for the idle sockets.
         let http = http_client()?;
-        let relay = Relay::start(&options.relay, upstream_addr).await?;
+        let relay = Relay::start(&options.relay, upstream_addr, None).await?;
+        let shared = match start_shared(options, upstream_addr).await {
+            Ok(shared) => Some(shared),
+            Err(why) => {
+                eprintln!("relay-load: no Redis-backed relay ({why}); Redis rows skipped");
+                redis_skipped = Some(why);
+                None
+            }
+        };
         eprintln!(
             "relay-load: relay at {}, fake upstream at {upstream} ({} event(s) per write); load {}",
             relay.http,
             options.upstream_batch,
             procfs::loadavg()
         );
-        let bench = Bench {
+        let in_memory = Bench {
             options,
             relay: &relay,
+            redis: None,
             http: &http,
             upstream: &upstream,
         };
-        bench.warm_up().await;
+        let with_redis = shared.as_ref().map(|(redis, relay)| Bench {
+            options,
+            relay,
+            redis: Some(redis),
+            http: &http,
+            upstream: &upstream,
+        });
+        in_memory.warm_up().await;
+        if let Some(bench) = &with_redis {
+            bench.warm_up().await;
+        }
+        // Interleaved, so both stores see the same share of whatever else the machine runs.
         for rep in 0..options.repeat {
             eprintln!(
-                "relay-load: repetition {} of {}; load {}",
+                "relay-load: repetition {} of {}, state in memory; load {}",
                 rep + 1,
                 options.repeat,
                 procfs::loadavg()
             );
-            let latency = if options.phases.latency {
-                bench.latency(rep).await
-            } else {
-                Vec::new()
-            };
-            let throughput = if options.phases.throughput {
-                bench.throughput(rep).await
-            } else {
-                Value::Null
-            };
-            repeats.push(json!({ "latency": latency, "throughput": throughput }));
+            repeats.push(repetition(&in_memory, rep).await);
+            if let Some(bench) = &with_redis {
+                eprintln!(
+                    "relay-load: repetition {} of {}, state in Redis; load {}",
+                    rep + 1,
+                    options.repeat,
+                    procfs::loadavg()
+                );
+                redis_repeats.push(repetition(bench, rep).await);
+            }
         }
         relay.stop().await;
+        if let Some((redis, relay)) = shared {
+            relay.stop().await;
+            redis.stop().await;
+        }
     }
     let idle = if options.phases.idle {
         eprintln!("relay-load: idle sockets (fresh relay)");
@@ -96,7 +155,11 @@ async fn bench(options: &Options, upstream_addr: std::net::SocketAddr) -> Result
     } else {
         Value::Null
     };
-    Ok(json!({ "repeats": repeats, "idle": idle }))
+    Ok(json!({
+        "repeats": repeats,
+        "redis": { "repeats": redis_repeats, "skipped": redis_skipped },
+        "idle": idle,
+    }))
 }
 
 async fn run(options: Options) -> Result<Value, String> {
@@ -126,6 +189,7 @@ async fn run(options: Options) -> Result<Value, String> {
             "throughput_tokens": options.throughput_tokens,
             "idle": options.idle,
             "upstream_batch": options.upstream_batch,
+            "redis": options.redis,
         },
     });
     Ok(result)

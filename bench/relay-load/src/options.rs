@@ -10,14 +10,16 @@ pub const USAGE: &str = "\
 usage: relay-load [--relay PATH] [--out FILE] [--repeat 3] [--phases latency,throughput,idle]
                   [--paced-streams 100,1000] [--paced-tokens 200] [--period-ms 10]
                   [--throughput-streams 1000] [--throughput-tokens 1000] [--idle 10000]
-                  [--upstream-batch 1]
+                  [--upstream-batch 1] [--redis on|off]
        relay-load --soak SECONDS [--soak-streams 1000] [--soak-tokens 500] [--period-ms 10]
 
 Benchmarks target/server/chatwire-relay against an in-process fake OpenAI upstream (one SSE
 event per write, TCP_NODELAY). Paced phases: every stream gets one token per --period-ms,
 read directly from the upstream and through the relay. Throughput: unpaced streams, direct
 and through the relay. Idle: relay RSS per open socket. Latency and throughput are run
---repeat times. --upstream-batch N makes the upstream put N burst events in one write (how the
+--repeat times, each with the relay's state in memory and then, beside it, with a second relay
+keeping its shared state in a throwaway redis-server (--redis off skips it; so does a machine
+without redis-server, saying so). --upstream-batch N makes the upstream put N burst events in one write (how the
 earlier axum upstream behaved; for comparison only). --soak runs --soak-streams concurrent
 paced streams through a fresh relay for SECONDS, each on a new socket, and prints errors,
 relay RSS and open descriptors at the start and end. Results go to --out as JSON
@@ -45,6 +47,8 @@ pub struct Options {
     pub throughput_tokens: u64,
     pub idle: usize,
     pub upstream_batch: usize,
+    /// Also measure a relay whose shared state is in Redis.
+    pub redis: bool,
     /// Soak for this long instead of the benchmark phases.
     pub soak: Option<Duration>,
     pub soak_streams: usize,
@@ -69,6 +73,7 @@ impl Default for Options {
             throughput_tokens: 1000,
             idle: 10_000,
             upstream_batch: 1,
+            redis: true,
             soak: None,
             soak_streams: 1000,
             soak_tokens: 500,
@@ -132,6 +137,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
             "--throughput-tokens" => options.throughput_tokens = number()?.max(1),
             "--idle" => options.idle = (number()? as usize).min(MAX_IDLE),
             "--upstream-batch" => options.upstream_batch = number()?.max(1) as usize,
+            "--redis" => {
+                options.redis = match value.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(format!("--redis: expected on or off, got {value}")),
+                }
+            }
             "--soak" => options.soak = Some(Duration::from_secs(number()?.max(1))),
             "--soak-streams" => options.soak_streams = number()?.max(1) as usize,
             "--soak-tokens" => options.soak_tokens = number()?.max(1),
@@ -160,6 +172,7 @@ mod tests {
         assert_eq!((o.throughput_streams, o.throughput_tokens), (1000, 1000));
         assert_eq!(o.idle, 10_000);
         assert_eq!(o.upstream_batch, 1);
+        assert!(o.redis);
         assert!(o.soak.is_none());
     }
 
@@ -190,6 +203,8 @@ mod tests {
             .unwrap_err()
             .contains("not a number"));
         assert!(parse(args("--phases latency,nope")).is_err());
+        assert!(parse(args("--redis maybe")).is_err());
+        assert!(!parse(args("--redis off")).unwrap().redis);
         assert!(parse(args("--frobnicate 1"))
             .unwrap_err()
             .contains("unknown flag"));

@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use crate::clients::{self, Socket, StreamResult};
 use crate::options::Options;
 use crate::procfs;
+use crate::redis_server::RedisServer;
 use crate::relay::{self, Relay};
 use crate::stats;
 use crate::upstream::Script;
@@ -46,6 +47,10 @@ struct Outcome {
     wall: Duration,
     relay_cpu_s: f64,
     own_cpu_s: f64,
+    /// Commands the relay's Redis processed meanwhile (relayed through a Redis-backed relay).
+    redis_commands: Option<u64>,
+    /// Warning and error lines the relay logged meanwhile.
+    relay_warnings: u64,
     loadavg_start: String,
     loadavg_end: String,
 }
@@ -70,6 +75,7 @@ impl Outcome {
         let window = last.saturating_sub(first) as f64 / 1e9;
         let per = |x: f64, n: f64| if n > 0.0 { x / n } else { 0.0 };
         let mtok = tokens as f64 / 1e6;
+        let redis_per_token = self.redis_commands.map(|n| per(n as f64, tokens as f64));
         json!({
             "streams": self.results.len() + self.errors.len(),
             "tokens": tokens,
@@ -84,6 +90,9 @@ impl Outcome {
             "relay_cpu_s_per_mtok": if relayed { per(self.relay_cpu_s, mtok) } else { 0.0 },
             "harness_cpu_s": self.own_cpu_s,
             "harness_cpu_s_per_mtok": per(self.own_cpu_s, mtok),
+            "redis_commands": self.redis_commands,
+            "relay_warnings": self.relay_warnings,
+            "redis_commands_per_token": redis_per_token,
             "loadavg_start": self.loadavg_start,
             "loadavg_end": self.loadavg_end,
         })
@@ -140,6 +149,7 @@ where
 /// One stream per open socket (conversation `{prefix}-{i}`), all at once.
 async fn relayed(
     relay: &Relay,
+    redis: Option<&RedisServer>,
     prefix: &str,
     count: usize,
     script: impl Fn(usize) -> Script,
@@ -147,6 +157,11 @@ async fn relayed(
     let (sockets, mut errors) = open_sockets(&relay.ws, prefix, count).await;
     let loadavg_start = procfs::loadavg();
     let cpu = CpuMark::now(Some(relay));
+    let warnings = relay.warnings();
+    let redis_start = match redis {
+        Some(redis) => redis.commands_processed().await,
+        None => None,
+    };
     let started = Instant::now();
     let tasks = sockets
         .into_iter()
@@ -162,6 +177,10 @@ async fn relayed(
     let (results, stream_errors) = collect(tasks).await;
     let wall = started.elapsed();
     let end = CpuMark::now(Some(relay));
+    let redis_end = match redis {
+        Some(redis) => redis.commands_processed().await,
+        None => None,
+    };
     errors.extend(stream_errors);
     Outcome {
         results,
@@ -169,6 +188,11 @@ async fn relayed(
         wall,
         relay_cpu_s: end.relay - cpu.relay,
         own_cpu_s: end.own - cpu.own,
+        // Less the INFO call that read the first count.
+        redis_commands: redis_start
+            .zip(redis_end)
+            .map(|(start, end)| end.saturating_sub(start + 1)),
+        relay_warnings: relay.warnings() - warnings,
         loadavg_start,
         loadavg_end: procfs::loadavg(),
     }
@@ -203,6 +227,8 @@ async fn direct(
         wall,
         relay_cpu_s: 0.0,
         own_cpu_s: end.own - cpu.own,
+        redis_commands: None,
+        relay_warnings: 0,
         loadavg_start,
         loadavg_end: procfs::loadavg(),
     }
@@ -217,6 +243,20 @@ fn report_errors(what: &str, outcome: &Outcome) {
     }
 }
 
+/// What else a relayed result says: Redis commands per token (through a Redis-backed relay)
+/// and the warnings the relay logged, if any.
+fn relayed_notes(relayed: &Value) -> String {
+    let mut notes = String::new();
+    if let Some(per) = relayed["redis_commands_per_token"].as_f64() {
+        notes.push_str(&format!(", Redis {per:.3} commands/token"));
+    }
+    match relayed["relay_warnings"].as_u64() {
+        Some(0) | None => {}
+        Some(n) => notes.push_str(&format!(", {n} relay warnings")),
+    }
+    notes
+}
+
 fn ms(summary: &Value, key: &str) -> f64 {
     summary.get(key).and_then(Value::as_f64).unwrap_or(0.0) / 1000.0
 }
@@ -225,6 +265,8 @@ fn ms(summary: &Value, key: &str) -> f64 {
 pub struct Bench<'a> {
     pub options: &'a Options,
     pub relay: &'a Relay,
+    /// The Redis the relay keeps its shared state in, if it does.
+    pub redis: Option<&'a RedisServer>,
     pub http: &'a reqwest::Client,
     pub upstream: &'a str,
 }
@@ -243,7 +285,7 @@ impl Bench<'_> {
             .unwrap_or(1);
         let script = |_| Script::Burst { tokens: 5 };
         let d = direct(self.http, self.upstream, count, script).await;
-        let r = relayed(self.relay, "warm", count, script).await;
+        let r = relayed(self.relay, self.redis, "warm", count, script).await;
         report_errors("warm-up direct", &d);
         report_errors("warm-up relayed", &r);
     }
@@ -261,12 +303,13 @@ impl Bench<'_> {
             };
             let d = direct(self.http, self.upstream, streams, script).await;
             report_errors("direct", &d);
-            let r = relayed(self.relay, &format!("lat{rep}-{streams}"), streams, script).await;
+            let prefix = format!("lat{rep}-{streams}");
+            let r = relayed(self.relay, self.redis, &prefix, streams, script).await;
             report_errors("relayed", &r);
             let (dj, rj) = (d.to_json(false), r.to_json(true));
             let added = |key: &str| ms(&rj["latency"], key) - ms(&dj["latency"], key);
             eprintln!(
-                "  {streams:>5} streams x {:.0} tok/s: direct p50 {:.2} ms p99 {:.2} ms | relayed p50 {:.2} ms p99 {:.2} ms ({:.0} tok/s delivered, {} errors) | added p99 {:.2} ms | relay {:.2} CPU-s/Mtok",
+                "  {streams:>5} streams x {:.0} tok/s: direct p50 {:.2} ms p99 {:.2} ms | relayed p50 {:.2} ms p99 {:.2} ms ({:.0} tok/s delivered, {} errors) | added p99 {:.2} ms | relay {:.2} CPU-s/Mtok{}",
                 1.0 / o.period.as_secs_f64(),
                 ms(&dj["latency"], "p50_us"),
                 ms(&dj["latency"], "p99_us"),
@@ -276,6 +319,7 @@ impl Bench<'_> {
                 r.errors.len(),
                 added("p99_us"),
                 rj["relay_cpu_s_per_mtok"].as_f64().unwrap_or(0.0),
+                relayed_notes(&rj),
             );
             rows.push(json!({
                 "streams": streams,
@@ -300,12 +344,19 @@ impl Bench<'_> {
         };
         let d = direct(self.http, self.upstream, streams, script).await;
         report_errors("direct", &d);
-        let r = relayed(self.relay, &format!("tput{rep}"), streams, script).await;
+        let r = relayed(
+            self.relay,
+            self.redis,
+            &format!("tput{rep}"),
+            streams,
+            script,
+        )
+        .await;
         report_errors("relayed", &r);
         let (dj, rj) = (d.to_json(false), r.to_json(true));
         let rate = |v: &Value| v["tokens_per_s"].as_f64().unwrap_or(0.0);
         eprintln!(
-            "  {streams} streams x {} tokens: direct {:.0} tok/s ({} errors, harness {:.2} CPU-s/Mtok) | relayed {:.0} tok/s ({} errors; relay {:.2} CPU-s/Mtok, harness {:.2})",
+            "  {streams} streams x {} tokens: direct {:.0} tok/s ({} errors, harness {:.2} CPU-s/Mtok) | relayed {:.0} tok/s ({} errors; relay {:.2} CPU-s/Mtok, harness {:.2}{})",
             o.throughput_tokens,
             rate(&dj),
             d.errors.len(),
@@ -314,6 +365,7 @@ impl Bench<'_> {
             r.errors.len(),
             rj["relay_cpu_s_per_mtok"].as_f64().unwrap_or(0.0),
             rj["harness_cpu_s_per_mtok"].as_f64().unwrap_or(0.0),
+            relayed_notes(&rj),
         );
         json!({
             "streams": streams,
@@ -332,7 +384,7 @@ pub async fn idle(
     count: usize,
 ) -> Result<Value, String> {
     let http = reqwest::Client::new();
-    let mut relay = Relay::start(bin, upstream).await?;
+    let mut relay = Relay::start(bin, upstream, None).await?;
     // Warm up: one socket opened and closed, so lazily built state is not counted.
     let mut warm = clients::connect_and_ping(&relay.ws, "warm-up").await?;
     let _ = futures_util::SinkExt::close(&mut warm).await;

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -13,11 +15,15 @@ use crate::procfs;
 
 /// How long the relay may take to log its address.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
+/// Warning and error lines of the relay's log shown; the rest are only counted.
+const SHOWN_WARNINGS: u64 = 10;
 
 /// A running relay.
 pub struct Relay {
     child: Child,
     pid: u32,
+    /// Warning and error lines the relay has logged.
+    warnings: Arc<AtomicU64>,
     /// `http://ADDR`
     pub http: String,
     /// `ws://ADDR`
@@ -42,9 +48,19 @@ fn strip_ansi(line: &str) -> String {
 }
 
 impl Relay {
-    /// Starts `bin` on 127.0.0.1 (a free port) against the upstream at `upstream`.
-    pub async fn start(bin: &Path, upstream: SocketAddr) -> Result<Relay, String> {
-        let mut child = Command::new(bin)
+    /// Starts `bin` on 127.0.0.1 (a free port) against the upstream at `upstream`, with its
+    /// shared state in the Redis at `redis_url` when one is given (in memory otherwise).
+    pub async fn start(
+        bin: &Path,
+        upstream: SocketAddr,
+        redis_url: Option<&str>,
+    ) -> Result<Relay, String> {
+        let mut command = Command::new(bin);
+        match redis_url {
+            Some(url) => command.env("RELAY_REDIS_URL", url),
+            None => command.env_remove("RELAY_REDIS_URL"),
+        };
+        let mut child = command
             .env("RELAY_ADDR", "127.0.0.1:0")
             .env("DEEPSEEK_API_KEY", "bench-key")
             .env("DEEPSEEK_BASE_URL", format!("http://{upstream}/v1"))
@@ -81,21 +97,35 @@ impl Relay {
         .await
         .map_err(|_| "the relay did not log its address in time".to_owned())?
         .ok_or("the relay exited before listening")?;
-        // Keep draining the log so the relay never blocks on a full pipe; show problems.
+        // Keep draining the log so the relay never blocks on a full pipe; count problems and
+        // show the first few.
+        let warnings = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&warnings);
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
                 let line = strip_ansi(&line);
                 if line.contains("ERROR") || line.contains("WARN") {
-                    eprintln!("relay: {line}");
+                    let seen = counted.fetch_add(1, Ordering::Relaxed) + 1;
+                    if seen <= SHOWN_WARNINGS {
+                        eprintln!("relay: {line}");
+                    } else if seen == SHOWN_WARNINGS + 1 {
+                        eprintln!("relay: (further warnings are counted, not shown)");
+                    }
                 }
             }
         });
         Ok(Relay {
             child,
             pid,
+            warnings,
             http: format!("http://{addr}"),
             ws: format!("ws://{addr}"),
         })
+    }
+
+    /// Warning and error lines the relay has logged so far.
+    pub fn warnings(&self) -> u64 {
+        self.warnings.load(Ordering::Relaxed)
     }
 
     /// Resident set size in bytes (VmRSS).

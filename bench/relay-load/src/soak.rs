@@ -73,7 +73,7 @@ fn sample(relay: &Relay, label: &str, started: Instant, counters: &Counters) -> 
 /// Runs the soak against a relay started for it.
 pub async fn run(options: &Options, upstream: std::net::SocketAddr) -> Result<Value, String> {
     let duration = options.soak.unwrap_or(Duration::from_secs(60));
-    let relay = Arc::new(Relay::start(&options.relay, upstream).await?);
+    let relay = Arc::new(Relay::start(&options.relay, upstream, None).await?);
     let counters = Arc::new(Counters::default());
     let started = Instant::now();
     eprintln!(
