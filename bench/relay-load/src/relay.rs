@@ -66,6 +66,8 @@ impl Relay {
             .env("DEEPSEEK_BASE_URL", format!("http://{upstream}/v1"))
             .env("DEEPSEEK_MODEL", "bench")
             .env("RELAY_MAX_UPSTREAM", "100000")
+            // Every socket of the benchmark comes from 127.0.0.1 (10,000 in the idle phase).
+            .env("RELAY_MAX_CONNECTIONS_PER_IP", "0")
             .env_remove("RELAY_TOKENS")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
