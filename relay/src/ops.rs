@@ -34,6 +34,8 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         "model": state.provider.model(),
         "connections": state.metrics.connections_open(),
         "active_streams": state.metrics.streams_active(),
+        // Generations this instance holds: running, or finished and kept for a resume.
+        "generations_kept": state.registry.kept(),
     }));
     let status = if shutting_down || redis_down {
         StatusCode::SERVICE_UNAVAILABLE
