@@ -364,6 +364,7 @@ try {
 // notes of goals missed in this run are printed, with the run's figures substituted. Notes
 // whose `when` is "relay" are always printed, in §4.
 const missed = { size: !sizeOk, dispatch: !dispatchOk || !scriptOk, memory: !(memCyclesFlat && memFramesFlat), latency: !latOk, latency1000: !lat1000Ok, throughput: !tputOk, idle: !idleOk };
+const relayBudget = (machine.cores * 1e6) / GOAL_TPUT - med(tputs, (t) => t.relayed.harness_cpu_s_per_mtok);
 const vars = {
   added_p99_100: us(added100),
   added_p99_1000: us(added1000),
@@ -375,6 +376,10 @@ const vars = {
   tput_direct: int(med(tputs, (t) => t.direct.tokens_per_s)),
   tput_short: int(GOAL_TPUT - tputRelay),
   relay_cpu_per_mtok: cpuMtok(med(tputs, (t) => t.relayed.relay_cpu_s_per_mtok)),
+  harness_cpu_per_mtok: cpuMtok(med(tputs, (t) => t.relayed.harness_cpu_s_per_mtok)),
+  // At the goal's rate the cores give 1e6 / rate CPU-s per token each; the harness takes its share.
+  relay_budget_per_mtok: cpuMtok(relayBudget),
+  relay_cut: (med(tputs, (t) => t.relayed.relay_cpu_s_per_mtok) / relayBudget).toFixed(1),
   idle_per_socket: int(idle.per_connection_bytes),
   ratio: d.ratio.toFixed(2),
   cyc_growth: kb(growth(memC.cycles, "jsHeapUsed")),
