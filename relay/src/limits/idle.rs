@@ -5,14 +5,18 @@
 //! whose timers the browser throttles), so the default of 2 minutes never closes it.
 //!
 //! Hearing from the client only records the time; the timer itself is reset when it fires
-//! early, so a busy socket pays no timer work per frame.
+//! early, so a busy socket pays no timer work per frame. The upstream's idle timeout
+//! (`provider/openai.rs`) uses the same clock for the same reason: one record per chunk
+//! instead of a timer-wheel update per token.
 
+use std::future::Future;
 use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
-/// One socket's idle clock.
+/// An idle clock: runs out when nothing was heard for its timeout.
 #[derive(Debug)]
 pub struct IdleClock {
     timeout: Duration,
@@ -30,19 +34,29 @@ impl IdleClock {
         }
     }
 
-    /// The client sent something (or a reply ended) at `now`.
+    /// Something was heard (the client sent a frame, a reply ended, a chunk came) at `now`.
     pub fn restart(&mut self, now: Instant) {
         self.heard_at = now;
+    }
+
+    /// The timeout it runs out after.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Resolves once nothing was heard for the timeout. Cancel-safe: dropping it keeps the
     /// clock as it was.
     pub async fn expired(&mut self) {
+        std::future::poll_fn(|cx| self.poll_expired(cx)).await;
+    }
+
+    /// [`IdleClock::expired`] for a caller that polls (a `Stream`).
+    pub fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
-            self.timer.as_mut().await;
+            ready!(self.timer.as_mut().poll(cx));
             let due = self.heard_at + self.timeout;
             if due <= Instant::now() {
-                return;
+                return Poll::Ready(());
             }
             self.timer.as_mut().reset(due);
         }

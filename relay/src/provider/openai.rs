@@ -8,7 +8,6 @@
 //! `: keep-alive` comments, count as life). Upstream error bodies are logged redacted and
 //! never forwarded.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -18,7 +17,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use reqwest::StatusCode;
 use serde_json::json;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use super::sse::{self, SseData};
 use super::{models, Prompt, Reply};
@@ -26,6 +25,7 @@ use crate::backoff::Backoff;
 use crate::config::UpstreamConfig;
 use crate::error::GenerationError;
 use crate::generation::Emitter;
+use crate::limits::IdleClock;
 use crate::metrics::Metrics;
 use crate::redact::Redactor;
 
@@ -86,25 +86,20 @@ enum BodyError {
     Transport(String),
 }
 
-/// Yields [`BodyError::Idle`] when the inner stream stays silent for longer than `idle`.
-///
-/// Each chunk only records when it came; the timer is moved to the real deadline when it
-/// fires early. Resetting it on every chunk (one timer-wheel update per token) showed up in
-/// the relay's profile at 1,000 unpaced streams.
+/// Yields [`BodyError::Idle`] when the inner stream stays silent for longer than its
+/// timeout. Each chunk only restarts the [`IdleClock`]: resetting a timer on every chunk
+/// (one timer-wheel update per token) showed up in the relay's profile at 1,000 unpaced
+/// streams.
 struct IdleTimeout<S> {
     inner: S,
-    idle: Duration,
-    last_data: Instant,
-    sleep: Pin<Box<Sleep>>,
+    clock: IdleClock,
 }
 
 impl<S> IdleTimeout<S> {
     fn new(inner: S, idle: Duration) -> Self {
         IdleTimeout {
             inner,
-            idle,
-            last_data: Instant::now(),
-            sleep: Box::pin(tokio::time::sleep(idle)),
+            clock: IdleClock::new(idle, Instant::now()),
         }
     }
 }
@@ -117,20 +112,13 @@ where
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if let Poll::Ready(item) = self.inner.poll_next_unpin(cx) {
-            self.last_data = Instant::now();
+            self.clock.restart(Instant::now());
             return Poll::Ready(
                 item.map(|r| r.map_err(|e| BodyError::Transport(e.without_url().to_string()))),
             );
         }
-        loop {
-            ready!(self.sleep.as_mut().poll(cx));
-            let deadline = self.last_data + self.idle;
-            if Instant::now() >= deadline {
-                return Poll::Ready(Some(Err(BodyError::Idle(self.idle))));
-            }
-            // Data came since the timer was set: wait out the rest of the idle period.
-            self.sleep.as_mut().reset(deadline);
-        }
+        ready!(self.clock.poll_expired(cx));
+        Poll::Ready(Some(Err(BodyError::Idle(self.clock.timeout()))))
     }
 }
 
