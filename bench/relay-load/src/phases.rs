@@ -146,6 +146,14 @@ where
     collect(tasks).await
 }
 
+/// Redis's command count now, when the relay keeps its state in Redis.
+async fn commands_processed(redis: Option<&RedisServer>) -> Option<u64> {
+    match redis {
+        Some(redis) => redis.commands_processed().await,
+        None => None,
+    }
+}
+
 /// One stream per open socket (conversation `{prefix}-{i}`), all at once.
 async fn relayed(
     relay: &Relay,
@@ -158,10 +166,7 @@ async fn relayed(
     let loadavg_start = procfs::loadavg();
     let cpu = CpuMark::now(Some(relay));
     let warnings = relay.warnings();
-    let redis_start = match redis {
-        Some(redis) => redis.commands_processed().await,
-        None => None,
-    };
+    let redis_start = commands_processed(redis).await;
     let started = Instant::now();
     let tasks = sockets
         .into_iter()
@@ -177,10 +182,7 @@ async fn relayed(
     let (results, stream_errors) = collect(tasks).await;
     let wall = started.elapsed();
     let end = CpuMark::now(Some(relay));
-    let redis_end = match redis {
-        Some(redis) => redis.commands_processed().await,
-        None => None,
-    };
+    let redis_end = commands_processed(redis).await;
     errors.extend(stream_errors);
     Outcome {
         results,

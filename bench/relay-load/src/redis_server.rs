@@ -5,6 +5,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use redis::aio::MultiplexedConnection;
 use tokio::process::{Child, Command};
 
 /// How long `redis-server` may take to answer its first PING.
@@ -15,7 +16,9 @@ pub struct RedisServer {
     child: Child,
     /// `redis://127.0.0.1:PORT/0`
     pub url: String,
-    client: redis::Client,
+    /// One connection for every reading, so each costs Redis exactly one command (`INFO`),
+    /// never a new connection's handshake commands as well.
+    conn: MultiplexedConnection,
 }
 
 impl RedisServer {
@@ -37,20 +40,22 @@ impl RedisServer {
             })?;
         let url = format!("redis://127.0.0.1:{port}/0");
         let client = redis::Client::open(url.as_str()).map_err(|e| e.to_string())?;
-        let server = RedisServer { child, url, client };
         let started = tokio::time::Instant::now();
-        while server.commands_processed().await.is_none() {
-            if started.elapsed() > START_TIMEOUT {
-                return Err("redis-server did not answer in time".to_owned());
+        let conn = loop {
+            match client.get_multiplexed_async_connection().await {
+                Ok(conn) => break conn,
+                Err(_) if started.elapsed() < START_TIMEOUT => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(format!("redis-server did not answer in time: {e}")),
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(server)
+        };
+        Ok(RedisServer { child, url, conn })
     }
 
     /// Commands Redis has processed since it started (`INFO stats`).
     pub async fn commands_processed(&self) -> Option<u64> {
-        let mut conn = self.client.get_multiplexed_async_connection().await.ok()?;
+        let mut conn = self.conn.clone();
         let info: String = redis::cmd("INFO")
             .arg("stats")
             .query_async(&mut conn)
