@@ -136,3 +136,19 @@ export async function launch(url, executablePath = "/usr/bin/chromium") {
     throw e;
   }
 }
+
+/** Polls `expression` in the page every 100 ms until it is true; throws `message` after `timeoutMs`. */
+export async function waitFor(browser, expression, message, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await browser.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(message);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A full garbage collection in the page. Twice: the first pass can leave finalizer-held objects (wasm-bindgen's FinalizationRegistry) for the second. */
+export async function collectGarbage(browser) {
+  await browser.send("HeapProfiler.collectGarbage");
+  await browser.evaluate("new Promise((r) => setTimeout(r, 50))");
+  await browser.send("HeapProfiler.collectGarbage");
+}

@@ -4,7 +4,7 @@
 // and the engine's caches grow in the first. Prints the kinds whose count or size grew in
 // each round; nothing is written.
 //   node bench/browser/heap.mjs [chatwire|seed|chatwire-async-token]
-import { launch } from "./cdp.mjs";
+import { collectGarbage, launch, waitFor } from "./cdp.mjs";
 import { startServer } from "./server.mjs";
 
 const kind = process.argv[2] ?? "chatwire";
@@ -38,17 +38,8 @@ const server = await startServer();
 let browser;
 try {
   browser = await launch(`${server.url}/bench/browser/index.html`);
-  const deadline = Date.now() + 30_000;
-  while (!(await browser.evaluate("window.benchReady === true"))) {
-    if (Date.now() > deadline) throw new Error("the benchmark page did not load");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const gc = async () => {
-    // Twice: the first pass can leave finalizer-held objects (wasm-bindgen's FinalizationRegistry) for the second.
-    await browser.send("HeapProfiler.collectGarbage");
-    await browser.evaluate("new Promise((r) => setTimeout(r, 50))");
-    await browser.send("HeapProfiler.collectGarbage");
-  };
+  await waitFor(browser, "window.benchReady === true", "the benchmark page did not load");
+  const gc = () => collectGarbage(browser);
   let chunks = [];
   browser.onEvent("HeapProfiler.addHeapSnapshotChunk", ({ chunk }) => chunks.push(chunk));
   const snapshot = async () => {

@@ -1,7 +1,7 @@
 // Where a manager's per-frame time goes: a CPU profile (CDP Profiler) of one in-page flood,
 // summed by function (self time), top entries printed. Not part of `npm run bench`.
 //   node bench/browser/profile.mjs [chatwire|seed] [frames]
-import { launch } from "./cdp.mjs";
+import { launch, waitFor } from "./cdp.mjs";
 import { startServer } from "./server.mjs";
 
 const kind = process.argv[2] ?? "chatwire";
@@ -9,7 +9,7 @@ const frames = Number(process.argv[3] ?? 200_000);
 const server = await startServer();
 const browser = await launch(`${server.url}/bench/browser/index.html`);
 try {
-  while (!(await browser.evaluate("window.benchReady === true"))) await new Promise((r) => setTimeout(r, 100));
+  await waitFor(browser, "window.benchReady === true", "the benchmark page did not load");
   await browser.evaluate(`window.bench.flood(${JSON.stringify(kind)}, 20000, 0)`); // warm up
   await browser.send("Profiler.enable");
   await browser.send("Profiler.setSamplingInterval", { interval: 50 });

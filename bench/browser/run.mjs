@@ -4,7 +4,7 @@
 // CDP-forced GC, wasm linear memory) across connect/close cycles and long floods.
 // Writes bench/results/browser.json.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { launch } from "./cdp.mjs";
+import { collectGarbage, launch, waitFor } from "./cdp.mjs";
 import { startServer } from "./server.mjs";
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -31,17 +31,8 @@ try {
   browser.onConsole((type, text) => {
     if (type === "error" || type === "warning" || type === "exception") console.error(`[page ${type}] ${text}`);
   });
-  const deadline = Date.now() + 30_000;
-  while (!(await browser.evaluate("window.benchReady === true"))) {
-    if (Date.now() > deadline) throw new Error("the benchmark page did not load");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const gc = async () => {
-    // Twice: the first pass can leave finalizer-held objects (wasm-bindgen's FinalizationRegistry) for the second.
-    await browser.send("HeapProfiler.collectGarbage");
-    await browser.evaluate("new Promise((r) => setTimeout(r, 50))");
-    await browser.send("HeapProfiler.collectGarbage");
-  };
+  await waitFor(browser, "window.benchReady === true", "the benchmark page did not load");
+  const gc = () => collectGarbage(browser);
   const memory = async () => {
     await gc();
     const heap = await browser.send("Runtime.getHeapUsage");
