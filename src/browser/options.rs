@@ -9,42 +9,37 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::js::type_error;
-use crate::core::options::{check_name, OptionError, Options, OptionsBag, NUMBER_OPTIONS, URL};
+use crate::core::options::{option_named, Named, OptionError, Options};
 
 /// The options argument, validated; `undefined` or `null` gives the defaults.
+///
+/// One pass over the object's own keys: each must name an option, and its value is read
+/// through that key (a JS string already, so no option name is made again to read it).
 pub fn read_options(value: JsValue) -> Result<Options, JsValue> {
+    let mut options = Options::default();
     if value.is_undefined() || value.is_null() {
-        return Ok(Options::default());
+        return Ok(options);
     }
     if !value.is_object() || value.is_function() || Array::is_array(&value) {
         return Err(type_error("chatwire: options must be an object"));
     }
-    for name in Object::keys(value.unchecked_ref::<Object>()) {
-        let name = name.as_string().unwrap_or_default();
-        check_name(&name).map_err(refused)?;
-    }
-    let mut bag = OptionsBag::default();
-    if let Some(url) = given(&value, URL)? {
-        bag.url = Some(url.as_string().ok_or_else(|| wrong_type(URL))?);
-    }
-    for option in NUMBER_OPTIONS {
-        if let Some(number) = given(&value, option.name)? {
-            *(option.field)(&mut bag) =
-                Some(number.as_f64().ok_or_else(|| wrong_type(option.name))?);
+    for key in Object::keys(value.unchecked_ref::<Object>()) {
+        let named = option_named(&key.as_string().unwrap_or_default()).map_err(refused)?;
+        let wrong_type = || refused(OptionError::WrongType(named.name()));
+        // A getter that throws counts as a value of the wrong type.
+        let given = Reflect::get(&value, &key).map_err(|_| wrong_type())?;
+        if given.is_undefined() || given.is_null() {
+            continue;
+        }
+        match named {
+            Named::Url => options.url = Some(given.as_string().ok_or_else(wrong_type)?),
+            Named::Number(option) => {
+                let number = given.as_f64().ok_or_else(wrong_type)?;
+                options.set_number(option, number).map_err(refused)?;
+            }
         }
     }
-    Options::try_from(bag).map_err(refused)
-}
-
-/// The option `name` of `options`, unless it is `undefined` or `null`. A getter that throws
-/// counts as a value of the wrong type.
-fn given(options: &JsValue, name: &'static str) -> Result<Option<JsValue>, JsValue> {
-    let field = Reflect::get(options, &name.into()).map_err(|_| wrong_type(name))?;
-    Ok(Some(field).filter(|field| !field.is_undefined() && !field.is_null()))
-}
-
-fn wrong_type(name: &'static str) -> JsValue {
-    refused(OptionError::WrongType(name))
+    Ok(options)
 }
 
 fn refused(error: OptionError) -> JsValue {

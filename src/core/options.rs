@@ -1,34 +1,13 @@
-//! The options bag of `new ChatWebSocketManager(sessionId, token, options)`: what was given
-//! ([`OptionsBag`]) and the rules each option must follow ([`Options`]).
+//! The options of `new ChatWebSocketManager(sessionId, token, options)`: their names, the
+//! rules each must follow, and the validated [`Options`] with their defaults.
 //!
-//! The browser adapter reads the JS object (`browser/options.rs`); everything here is plain
-//! Rust, tested natively.
+//! The browser adapter reads the JS object one key at a time (`browser/options.rs`) and hands
+//! each value here; everything here is plain Rust, tested natively.
 
 use alloc::string::String;
 
 use super::backoff::ReconnectPolicy;
 use super::text::join;
-
-/// The options object as given, every field optional (`null` or `undefined` keeps a default).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OptionsBag {
-    /// Base URL (`ws://host:port`, optionally with a path).
-    pub url: Option<String>,
-    /// Reconnect attempts after an unexpected close.
-    pub max_reconnect_attempts: Option<f64>,
-    /// First reconnect delay in ms; doubles per attempt.
-    pub base_delay_ms: Option<f64>,
-    /// Cap for any reconnect delay in ms.
-    pub max_delay_ms: Option<f64>,
-    /// Fraction 0..1 of each delay that is randomised.
-    pub jitter: Option<f64>,
-    /// Ping period in ms; 0 turns the heartbeat off.
-    pub heartbeat_interval_ms: Option<f64>,
-    /// How long to wait for any frame after a ping, in ms.
-    pub heartbeat_timeout_ms: Option<f64>,
-    /// Frames queued while not open.
-    pub outbox_limit: Option<f64>,
-}
 
 /// What kind of number an option takes, which decides its range and error message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,59 +23,90 @@ pub enum Kind {
 /// The name of `url`, the one option that is a string.
 pub const URL: &str = "url";
 
-/// A numeric option: its JS name, its kind and its field in [`OptionsBag`], together in one
-/// entry so that a name cannot get out of step with its field.
+/// A numeric option: its JS name, its kind and where its value goes in [`Options`], together
+/// in one entry so that a name cannot get out of step with its field.
 #[derive(Clone, Copy)]
 pub struct NumberOption {
     /// The key in the JS options object.
     pub name: &'static str,
     /// The rule its value follows.
     pub kind: Kind,
-    /// Its field in the bag.
-    pub field: fn(&mut OptionsBag) -> &mut Option<f64>,
+    /// Stores a value that follows the rule.
+    apply: fn(&mut Options, f64),
 }
 
-/// Every numeric option, in the order they are checked (the first out of range is the error).
+/// Every numeric option.
 pub const NUMBER_OPTIONS: [NumberOption; 7] = [
     NumberOption {
         name: "maxReconnectAttempts",
         kind: Kind::Count,
-        field: |bag| &mut bag.max_reconnect_attempts,
+        apply: |options, n| options.reconnect.max_attempts = n as u32,
     },
     NumberOption {
         name: "baseDelayMs",
         kind: Kind::Millis,
-        field: |bag| &mut bag.base_delay_ms,
+        apply: |options, ms| options.reconnect.base_delay_ms = ms,
     },
     NumberOption {
         name: "maxDelayMs",
         kind: Kind::Millis,
-        field: |bag| &mut bag.max_delay_ms,
+        apply: |options, ms| options.reconnect.max_delay_ms = ms,
     },
     NumberOption {
         name: "jitter",
         kind: Kind::Fraction,
-        field: |bag| &mut bag.jitter,
+        apply: |options, fraction| options.reconnect.jitter = fraction,
     },
     NumberOption {
         name: "heartbeatIntervalMs",
         kind: Kind::Millis,
-        field: |bag| &mut bag.heartbeat_interval_ms,
+        apply: |options, ms| options.heartbeat_interval_ms = ms,
     },
     NumberOption {
         name: "heartbeatTimeoutMs",
         kind: Kind::Millis,
-        field: |bag| &mut bag.heartbeat_timeout_ms,
+        apply: |options, ms| options.heartbeat_timeout_ms = ms,
     },
     NumberOption {
         name: "outboxLimit",
         kind: Kind::Count,
-        field: |bag| &mut bag.outbox_limit,
+        apply: |options, n| options.outbox_limit = n as usize,
     },
 ];
 
 const MAX_COUNT: f64 = 1_000_000.0;
 const MAX_MS: f64 = 2_147_483_647.0; // setTimeout's limit
+
+/// What a key of the options object names.
+#[derive(Clone, Copy)]
+pub enum Named {
+    /// `url`.
+    Url,
+    /// One of [`NUMBER_OPTIONS`].
+    Number(&'static NumberOption),
+}
+
+impl Named {
+    /// The option's JS name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Named::Url => URL,
+            Named::Number(option) => option.name,
+        }
+    }
+}
+
+/// The option a key of the options object names, or [`OptionError::Unknown`] for a key that
+/// is no option (often a typo).
+pub fn option_named(name: &str) -> Result<Named, OptionError> {
+    if name == URL {
+        return Ok(Named::Url);
+    }
+    match NUMBER_OPTIONS.iter().find(|option| option.name == name) {
+        Some(option) => Ok(Named::Number(option)),
+        None => Err(OptionError::Unknown(name.into())),
+    }
+}
 
 /// Why an option was refused: the `TypeError` message names the option.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +117,7 @@ pub enum OptionError {
     /// The value has the wrong JS type.
     WrongType(&'static str),
     /// A number outside its allowed range (or not whole where it must be).
-    OutOfRange(&'static str),
+    OutOfRange(&'static str, Kind),
 }
 
 impl OptionError {
@@ -120,26 +130,13 @@ impl OptionError {
                 URL => "` must be a string",
                 _ => "` must be a number",
             }),
-            OptionError::OutOfRange(name) => (*name, match number_option(name).map(|o| o.kind) {
-                Some(Kind::Count) => "` must be a whole number from 0 to 1000000",
-                Some(Kind::Millis) => "` must be a number of milliseconds from 0 to 2147483647",
-                Some(Kind::Fraction) | None => "` must be a number from 0 to 1",
+            OptionError::OutOfRange(name, kind) => (*name, match kind {
+                Kind::Count => "` must be a whole number from 0 to 1000000",
+                Kind::Millis => "` must be a number of milliseconds from 0 to 2147483647",
+                Kind::Fraction => "` must be a number from 0 to 1",
             }),
         };
         join(&["chatwire: option `", name, problem])
-    }
-}
-
-/// The numeric option called `name`.
-pub fn number_option(name: &str) -> Option<&'static NumberOption> {
-    NUMBER_OPTIONS.iter().find(|option| option.name == name)
-}
-
-/// Refuses a key of the options object that is no option (serde skips unknown keys).
-pub fn check_name(name: &str) -> Result<(), OptionError> {
-    match name == URL || number_option(name).is_some() {
-        true => Ok(()),
-        false => Err(OptionError::Unknown(name.into())),
     }
 }
 
@@ -170,41 +167,14 @@ impl Default for Options {
     }
 }
 
-impl TryFrom<OptionsBag> for Options {
-    type Error = OptionError;
-
-    /// Checks each given option's range and fills in the defaults; the first option out
-    /// of range (in [`NUMBER_OPTIONS`] order) is the error.
-    fn try_from(mut bag: OptionsBag) -> Result<Options, OptionError> {
-        for option in &NUMBER_OPTIONS {
-            if let Some(value) = *(option.field)(&mut bag) {
-                if !in_range(option.kind, value) {
-                    return Err(OptionError::OutOfRange(option.name));
-                }
-            }
+impl Options {
+    /// Sets the numeric `option` to `value`, or refuses a value outside its range.
+    pub fn set_number(&mut self, option: &NumberOption, value: f64) -> Result<(), OptionError> {
+        if !in_range(option.kind, value) {
+            return Err(OptionError::OutOfRange(option.name, option.kind));
         }
-        let defaults = Options::default();
-        let policy = defaults.reconnect;
-        Ok(Options {
-            url: bag.url,
-            reconnect: ReconnectPolicy {
-                max_attempts: bag
-                    .max_reconnect_attempts
-                    .map_or(policy.max_attempts, |n| n as u32),
-                base_delay_ms: bag.base_delay_ms.unwrap_or(policy.base_delay_ms),
-                max_delay_ms: bag.max_delay_ms.unwrap_or(policy.max_delay_ms),
-                jitter: bag.jitter.unwrap_or(policy.jitter),
-            },
-            heartbeat_interval_ms: bag
-                .heartbeat_interval_ms
-                .unwrap_or(defaults.heartbeat_interval_ms),
-            heartbeat_timeout_ms: bag
-                .heartbeat_timeout_ms
-                .unwrap_or(defaults.heartbeat_timeout_ms),
-            outbox_limit: bag
-                .outbox_limit
-                .map_or(defaults.outbox_limit, |n| n as usize),
-        })
+        (option.apply)(self, value);
+        Ok(())
     }
 }
 
@@ -223,21 +193,22 @@ fn in_range(kind: Kind, value: f64) -> bool {
 mod tests {
     use super::*;
 
-    /// A bag with the numeric option called `name` set to `value`.
-    fn bag(name: &str, value: f64) -> OptionsBag {
-        let mut bag = OptionsBag::default();
-        *(number_option(name).unwrap().field)(&mut bag) = Some(value);
-        bag
+    /// The options with the numeric option called `name` set to `value`.
+    fn set(name: &str, value: f64) -> Result<Options, OptionError> {
+        let Ok(Named::Number(option)) = option_named(name) else {
+            panic!("{name} is not a numeric option");
+        };
+        let mut options = Options::default();
+        options.set_number(option, value).map(|()| options)
     }
 
     fn refused(name: &str, value: f64) -> String {
-        Options::try_from(bag(name, value)).unwrap_err().message()
+        set(name, value).unwrap_err().message()
     }
 
     #[test]
     fn defaults_match_the_documentation() {
-        let options = Options::try_from(OptionsBag::default()).unwrap();
-        assert_eq!(options, Options::default());
+        let options = Options::default();
         assert_eq!(options.url, None);
         assert_eq!(options.reconnect.max_attempts, 5);
         assert_eq!(options.reconnect.base_delay_ms, 1000.0);
@@ -250,20 +221,17 @@ mod tests {
 
     #[test]
     fn sets_every_option() {
-        let mut given = OptionsBag {
-            url: Some("ws://h:1".into()),
-            ..OptionsBag::default()
-        };
+        let mut options = Options::default();
         for (option, value) in NUMBER_OPTIONS
             .iter()
             .zip([2.0, 20.0, 200.0, 0.25, 0.0, 50.0, 3.0])
         {
-            *(option.field)(&mut given) = Some(value);
+            options.set_number(option, value).unwrap();
         }
         assert_eq!(
-            Options::try_from(given).unwrap(),
+            options,
             Options {
-                url: Some("ws://h:1".into()),
+                url: None,
                 reconnect: ReconnectPolicy {
                     max_attempts: 2,
                     base_delay_ms: 20.0,
@@ -297,18 +265,27 @@ mod tests {
             ("heartbeatTimeoutMs", f64::INFINITY),
             ("maxDelayMs", 3e9),
         ] {
-            let error = Options::try_from(bag(name, value)).unwrap_err();
+            let error = set(name, value).unwrap_err();
             assert!(
-                matches!(error, OptionError::OutOfRange(n) if n == name),
+                matches!(error, OptionError::OutOfRange(n, _) if n == name),
                 "{name}={value}"
             );
         }
     }
 
     #[test]
+    fn a_refused_value_changes_nothing() {
+        let mut options = Options::default();
+        let jitter = &NUMBER_OPTIONS[3];
+        assert!(options.set_number(jitter, 1.5).is_err());
+        assert_eq!(options, Options::default());
+    }
+
+    #[test]
     fn unknown_names_and_wrong_types_name_the_option() {
-        assert!(check_name("outboxLimit").is_ok());
-        let unknown = check_name("maxReconectAttempts").unwrap_err().message();
+        assert!(matches!(option_named("url"), Ok(Named::Url)));
+        assert_eq!(option_named("outboxLimit").unwrap().name(), "outboxLimit");
+        let unknown = option_named("maxReconectAttempts").err().unwrap().message();
         assert!(
             unknown
                 .starts_with("chatwire: option `maxReconectAttempts` is not a known option (url,"),
