@@ -59,11 +59,12 @@ pub fn chat_url(base: &ParsedBase, session_id: &str, token: &str) -> Result<Stri
         .ok_or(ErrorCode::InvalidUrl)?;
     // `href` is exactly protocol, host and path when there are no credentials, query or
     // fragment. A `%` in the host is Chromium percent-encoding characters, such as spaces,
-    // that the URL standard (and Firefox) refuse in a host.
+    // that the URL standard (and Firefox) refuse in a host. (Looked for byte by byte:
+    // `str::contains(char)` links core's memchr, 68 B gzip for this one check.)
     let plain = join(&[base.protocol.as_str(), "//", &base.host, &base.pathname]);
     if base.href != plain
         || base.host.is_empty()
-        || base.host.contains('%')
+        || base.host.bytes().any(|byte| byte == b'%')
         || matches!(session_id, "" | "." | "..")
     {
         return Err(ErrorCode::InvalidUrl);
