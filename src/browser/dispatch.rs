@@ -150,7 +150,7 @@ fn track(inner: &mut Inner, kind: FrameKind, frame: &JsValue) -> Verdict {
                 client_message_id: client_message_id.as_ref(),
                 conversation_id: conversation_id.as_ref(),
             };
-            let recovered = get(&data, &keys.recovered).as_bool().unwrap_or(false);
+            let recovered = get(&data, &keys.recovered) == JsValue::TRUE;
             if let Some(lost) = inner.generations.resumed(ids, recovered) {
                 inner.lost.push(lost);
             }
