@@ -20,15 +20,19 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
     fn get_plain_field(target: &JsValue, key: &JsValue) -> JsValue;
 
-    /// The page's `window` (`None` in workers and Node): web-sys' `window()` finds it through
-    /// js-sys' `global()`, which probes four globals and checks `instanceof Window`.
-    #[wasm_bindgen(thread_local_v2, js_name = window)]
-    static WINDOW: Option<web_sys::Window>;
+    /// `globalThis`, for its `window` (`None` in workers and Node): web-sys' `window()` finds
+    /// it through js-sys' `global()`, which probes four globals and checks `instanceof Window`,
+    /// and a `thread_local_v2` static would bring a lazy cell with its panic path (302 B gzip).
+    #[wasm_bindgen(js_name = globalThis)]
+    type Global;
+
+    #[wasm_bindgen(static_method_of = Global, js_class = "globalThis", getter, js_name = window)]
+    fn window_of_global() -> Option<web_sys::Window>;
 }
 
 /// The page's `window`, if there is one.
 pub fn window() -> Option<web_sys::Window> {
-    WINDOW.with(Clone::clone)
+    Global::window_of_global()
 }
 
 /// `target[key] = value` on an object the manager made (or `JSON.parse` made): plain and
