@@ -355,12 +355,15 @@ impl Connection {
             Ok(ClientFrame::Ping(data)) => {
                 send_text(socket, protocol::encode(&ServerFrame::Pong(&data)).into()).await
             }
-            Ok(ClientFrame::ChatMessage(request)) => self.start(socket, request).await,
+            // Boxed: these await the shared store (Redis), and their futures are about 4 KiB.
+            // Inline, every socket's task reserved that space while idle: boxing took relay-load's
+            // idle socket from 9,895-9,908 to 5,810-5,874 B of RSS.
+            Ok(ClientFrame::ChatMessage(request)) => Box::pin(self.start(socket, request)).await,
             Ok(ClientFrame::Cancel(cancel)) => {
-                self.cancel(&cancel.message_id).await;
+                Box::pin(self.cancel(&cancel.message_id)).await;
                 Flow::Continue
             }
-            Ok(ClientFrame::Resume(resume)) => self.resume(socket, resume).await,
+            Ok(ClientFrame::Resume(resume)) => Box::pin(self.resume(socket, resume)).await,
         }
     }
 
