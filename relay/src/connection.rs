@@ -101,7 +101,10 @@ pub async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 }
 
 /// Serves an authenticated socket until either side closes it.
-pub async fn serve(mut socket: WebSocket, state: AppState, owner: TokenId, session_id: String) {
+///
+/// The socket is borrowed: an `async fn` keeps what it owns twice in its future (the argument
+/// and the local it moves into), and the caller's task kept a third copy, 368 B each.
+pub async fn serve(socket: &mut WebSocket, state: AppState, owner: TokenId, session_id: String) {
     let _open = state.metrics.connection();
     let frames = (state.config.limits.frame_rate)
         .map(|rate| FrameBudget::new(rate, std::time::Instant::now()));
@@ -119,7 +122,7 @@ pub async fn serve(mut socket: WebSocket, state: AppState, owner: TokenId, sessi
         idle,
         unflushed: 0,
     };
-    conn.run(&mut socket).await;
+    conn.run(socket).await;
 }
 
 async fn next_out(rx: &mut Option<mpsc::Receiver<Utf8Bytes>>) -> Option<Utf8Bytes> {

@@ -75,7 +75,7 @@ pub async fn upgrade(
                 connection::close(&mut socket, close::POLICY, "invalid session id").await;
             } else {
                 tracing::debug!(%session_id, "socket open");
-                connection::serve(socket, state, owner, session_id).await;
+                connection::serve(&mut socket, state, owner, session_id).await;
             }
         })
 }
