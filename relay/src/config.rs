@@ -281,7 +281,10 @@ impl Default for Config {
             max_message_chars: 16_000,
             max_generations_per_socket: 4,
             max_frame_bytes: 64 * 1024,
-            ws_read_buffer: 2 * 1024,
+            // Allocated for every socket up front. 1 KiB instead of 2: 1,320 B less RSS per idle
+            // socket (relay-load idle); a 60 KB client frame takes more reads (0.79-0.90 s of CPU
+            // per 10,000 against 0.74-0.78 s), a 1 KB one none (0.12-0.13 s either way).
+            ws_read_buffer: 1024,
             shutdown_grace: Duration::from_secs(10),
             limits: Limits::default(),
             resume: ResumeConfig::default(),
