@@ -1,6 +1,7 @@
 //! Memory per idle socket: the real binary, 2,000 idle authenticated sockets (each has done
-//! one ping/pong), and the growth of the relay's RSS. The target is at most 12 KiB per idle
-//! socket (10,000 sockets in the benchmark; `examples/idle_sockets.rs` runs that one).
+//! one ping/pong), and the growth of the relay's RSS. The target is issue 12's: at most 6 KiB
+//! per idle socket (10,000 sockets in `bench/relay-load --phases idle`). It was 9.7-9.9 KB here
+//! while the socket task laid out the shared store's futures inline, and 4.0-4.2 KB since.
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::support::FRAME_WAIT;
 
 const SOCKETS: usize = 2_000;
-const BUDGET_BYTES_PER_SOCKET: f64 = 12.0 * 1024.0;
+const BUDGET_BYTES_PER_SOCKET: f64 = 6.0 * 1024.0;
 
 fn rss_bytes(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -25,7 +26,7 @@ fn rss_bytes(pid: u32) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_sockets_cost_less_than_12_kib_each() {
+async fn idle_sockets_cost_at_most_6_kib_each() {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatwire-relay"))
         .current_dir(std::env::temp_dir())
         .env_clear()
