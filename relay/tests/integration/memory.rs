@@ -1,7 +1,7 @@
 //! Memory per idle socket: the real binary, 2,000 idle authenticated sockets (each has done
 //! one ping/pong), and the growth of the relay's RSS. The target is issue 12's: at most 6 KiB
 //! per idle socket (10,000 sockets in `bench/relay-load --phases idle`). It was 9.7-9.9 KB here
-//! while the socket task laid out the shared store's futures inline, and 4.0-4.2 KB since.
+//! while the socket task laid out the shared store's futures inline, and 3.8 KB since.
 
 use std::time::Duration;
 
