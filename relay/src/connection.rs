@@ -2,8 +2,8 @@
 //! frames.
 //!
 //! Generations do not live here: the registry (`registry.rs`) owns them. The socket starts
-//! one, or resumes one, by attaching a watcher: a future polled in this task that forwards
-//! the generation's frames into the socket's outbox. A dropped socket only detaches its
+//! one, or resumes one, by attaching a watcher: a stream of the generation's frames that
+//! this task polls whenever the socket can take one. A dropped socket only detaches its
 //! watchers (the generations keep running for the resume grace); `cancel` and a close with
 //! 1000 stop them at once. An idle socket is just the WebSocket and this small struct. On
 //! shutdown the socket tells the client `server_restarting`, lets the replies it watches
@@ -12,10 +12,8 @@
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::future::BoxFuture;
-use futures_util::stream::FuturesUnordered;
-use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use futures_util::stream::{self, BoxStream, SelectAll};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::time::Instant;
 
 use crate::auth::TokenId;
@@ -28,11 +26,9 @@ use crate::metrics::LimitHit;
 use crate::protocol::{
     self, close, ChatRequest, ClientFrame, ResumeRequest, ResumeTarget, ServerFrame,
 };
-use crate::registry::{self, Decision, Lookup, Scope, StreamMeta, WatchEnd};
+use crate::registry::{self, Decision, Lookup, Scope, StreamMeta};
 use crate::state::AppState;
 
-/// Frames buffered between a socket's watchers and its writer.
-const OUTBOX_FRAMES: usize = 16;
 /// How long to wait for the peer's reply to our close frame.
 const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
 /// Longest a single write to the browser may block. A client that stops reading would
@@ -41,7 +37,7 @@ const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
 /// resume grace, then their upstream requests are dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most frames written with one flush; bounded so a flood cannot starve reading the client.
-const MAX_BATCH: usize = OUTBOX_FRAMES;
+const MAX_BATCH: usize = 16;
 
 /// A socket's state beyond the WebSocket itself.
 struct Connection {
@@ -49,10 +45,8 @@ struct Connection {
     scope: Scope,
     /// The generations this socket watches (one watcher each).
     watching: Vec<StreamMeta>,
-    /// Their watchers; each returns its generation's `message_id` when it ends.
-    running: Option<FuturesUnordered<BoxFuture<'static, String>>>,
-    out_tx: Option<mpsc::Sender<Utf8Bytes>>,
-    out_rx: Option<mpsc::Receiver<Utf8Bytes>>,
+    /// Their watchers' frames, each watcher ending with [`Watched::Ended`].
+    watchers: SelectAll<BoxStream<'static, Watched>>,
     drain_deadline: Option<Instant>,
     grace_over: bool,
     /// The socket's frame-rate bucket (`RELAY_FRAME_RATE`); `None`: no limit.
@@ -68,6 +62,14 @@ struct Asked<'a> {
     message_id: Option<&'a str>,
     client_message_id: Option<&'a str>,
     conversation_id: Option<&'a str>,
+}
+
+/// What a watcher yields.
+enum Watched {
+    /// A frame of its generation, for the client.
+    Frame(Utf8Bytes),
+    /// It has given its last frame; the generation's `message_id`.
+    Ended(String),
 }
 
 enum Event {
@@ -113,9 +115,7 @@ pub async fn serve(socket: &mut WebSocket, state: AppState, owner: TokenId, sess
         state,
         scope: Scope { owner, session_id },
         watching: Vec::new(),
-        running: None,
-        out_tx: None,
-        out_rx: None,
+        watchers: SelectAll::new(),
         drain_deadline: None,
         grace_over: false,
         frames,
@@ -125,19 +125,11 @@ pub async fn serve(socket: &mut WebSocket, state: AppState, owner: TokenId, sess
     conn.run(socket).await;
 }
 
-async fn next_out(rx: &mut Option<mpsc::Receiver<Utf8Bytes>>) -> Option<Utf8Bytes> {
-    match rx {
-        Some(rx) => rx.recv().await,
+async fn next_watched(watchers: &mut SelectAll<BoxStream<'static, Watched>>) -> Watched {
+    match watchers.next().await {
+        Some(watched) => watched,
+        // No watcher: wait for the other events.
         None => std::future::pending().await,
-    }
-}
-
-async fn next_done(
-    running: &mut Option<FuturesUnordered<BoxFuture<'static, String>>>,
-) -> Option<String> {
-    match running {
-        Some(running) if !running.is_empty() => running.next().await,
-        _ => std::future::pending().await,
     }
 }
 
@@ -186,8 +178,10 @@ impl Connection {
             let event = tokio::select! {
                 biased;
                 _ = shutdown.cancelled(), if !draining => Event::Shutdown,
-                Some(frame) = next_out(&mut self.out_rx), if self.unflushed < MAX_BATCH => Event::Out(frame),
-                Some(id) = next_done(&mut self.running) => Event::Done(id),
+                watched = next_watched(&mut self.watchers), if self.unflushed < MAX_BATCH => match watched {
+                    Watched::Frame(frame) => Event::Out(frame),
+                    Watched::Ended(message_id) => Event::Done(message_id),
+                },
                 _ = sleep_until(self.drain_deadline), if draining && !self.grace_over => Event::GraceOver,
                 () = idle_expired(&mut self.idle), if !draining && !self.busy() => Event::Idle,
                 msg = socket.recv() => Event::Client(msg),
@@ -227,8 +221,10 @@ impl Connection {
         within_write_timeout(socket.flush()).await
     }
 
+    /// Whether a watched generation has frames still to come. (`watchers` holds an ended
+    /// watcher until it is polled once more, so `watching` is the one to ask.)
     fn busy(&self) -> bool {
-        self.running.as_ref().is_some_and(|r| !r.is_empty())
+        !self.watching.is_empty()
     }
 
     async fn on_shutdown(&mut self, socket: &mut WebSocket) -> Flow {
@@ -250,14 +246,17 @@ impl Connection {
         Flow::Continue
     }
 
-    /// Sends what finished generations left in the outbox, then closes with 1012.
+    /// Sends the frames the watched generations have ready, then closes with 1012.
     async fn flush_and_restart(&mut self, socket: &mut WebSocket) -> Flow {
-        if let Some(rx) = &mut self.out_rx {
-            while let Ok(frame) = rx.try_recv() {
-                if let Flow::Stop = send_text(socket, frame).await {
+        while let Some(Some(watched)) = self.watchers.next().now_or_never() {
+            if let Watched::Frame(frame) = watched {
+                if let Flow::Stop = self.feed(socket, frame).await {
                     return Flow::Stop;
                 }
             }
+        }
+        if let Flow::Stop = self.flush_batch(socket).await {
+            return Flow::Stop;
         }
         close(socket, close::RESTART, "server restarting").await;
         Flow::Stop
@@ -322,7 +321,7 @@ impl Connection {
                     }
                 }
                 // Detach now; the next read flushes the close reply and ends the loop.
-                self.running = None;
+                self.watchers.clear();
                 self.watching.clear();
                 Flow::Continue
             }
@@ -474,10 +473,9 @@ impl Connection {
         let provider = state.provider.clone();
         let metrics = state.metrics.clone();
         let grace = state.registry.grace();
-        let out = self.outbox();
         let opened = state
             .registry
-            .start(meta.clone(), out, move |publisher, control| {
+            .start(meta.clone(), move |publisher, control| {
                 generation::run(job, provider, metrics, publisher, control, grace)
             });
         let Ok(watcher) = opened else {
@@ -496,43 +494,25 @@ impl Connection {
         Flow::Continue
     }
 
-    /// The sender of the socket's outbox, created on first use.
-    fn outbox(&mut self) -> mpsc::Sender<Utf8Bytes> {
-        match &self.out_tx {
-            Some(out) => out.clone(),
-            None => {
-                let (tx, rx) = mpsc::channel(OUTBOX_FRAMES);
-                self.out_tx = Some(tx.clone());
-                self.out_rx = Some(rx);
-                tx
-            }
-        }
-    }
-
     /// Attaches a watcher of `meta` from `offset`; false when the generation is gone.
     fn attach(&mut self, meta: StreamMeta, offset: u64) -> bool {
-        let out = self.outbox();
-        let Some(watch) = self.state.registry.watch(&meta, offset, out) else {
+        let Some(frames) = self.state.registry.watch(&meta, offset) else {
             return false;
         };
-        self.keep_watching(meta, watch);
+        self.keep_watching(meta, frames);
         true
     }
 
-    /// Polls `watch` in this task until it ends.
-    fn keep_watching(&mut self, meta: StreamMeta, watch: BoxFuture<'static, WatchEnd>) {
+    /// Polls the watcher's `frames` in this task until they end.
+    fn keep_watching(&mut self, meta: StreamMeta, frames: BoxStream<'static, Utf8Bytes>) {
         if self.grace_over {
             self.state
                 .registry
                 .stop(&meta.message_id, ErrorCode::ServerRestarting);
         }
-        let message_id = meta.message_id.clone();
-        self.running
-            .get_or_insert_with(FuturesUnordered::new)
-            .push(Box::pin(async move {
-                watch.await;
-                message_id
-            }));
+        let ended = stream::once(std::future::ready(Watched::Ended(meta.message_id.clone())));
+        self.watchers
+            .push(frames.map(Watched::Frame).chain(ended).boxed());
         self.watching.push(meta);
     }
 

@@ -1,18 +1,21 @@
 //! The generation registry: owns every running generation (not the socket that started it),
 //! keeps its frames for resumes, and lets sockets watch it.
 //!
-//! A generation is a task of its own. It writes its frames through a [`Publisher`] into the
-//! [`StreamStore`] (the frames, the ids it is found by), and obeys a [`Control`] (stop, and
-//! since when nobody watches). Sockets attach with [`Registry::watch`]: a future that
-//! forwards the frames after an offset, then the live ones, to the socket. When the last
+//! A generation is a task of its own. It writes its frames through a [`Publisher`] into its
+//! [`GenerationFrames`] (the [`StreamStore`] keeps the ids it is found by), and obeys a
+//! [`Control`] (stop, and since when nobody watches). Sockets attach with
+//! [`Registry::watch`]: a stream of the frames after an offset, then the live ones, which the
+//! socket polls when it can write. When the last
 //! watcher leaves, the generation keeps running and buffering for the resume grace; after it
 //! the upstream request is dropped. A finished generation's frames stay for the same grace
 //! after its last watcher left, then only its ids are remembered (`stream_expired`).
 //!
-//! Handlers see this registry and the [`StreamStore`] trait, never the backend: today
-//! [`MemoryStore`]; a shared store for several relay instances plugs in the same way.
+//! Handlers see this registry, never the backend: [`MemoryStore`] finds this process's
+//! generations; with Redis, [`RedisFrames`] mirrors their frames there and follows other
+//! instances' generations.
 
 pub mod buffer;
+pub mod frames;
 pub mod local;
 pub mod memory;
 pub mod redis_cancel;
@@ -27,17 +30,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use futures_util::future::BoxFuture;
-use tokio::sync::{mpsc, watch as tokio_watch};
+use futures_util::stream::BoxStream;
+use tokio::sync::watch as tokio_watch;
 
 pub use buffer::{BufferBounds, StoredFrame};
+pub use frames::GenerationFrames;
 pub use local::{Control, Local};
 pub use memory::MemoryStore;
 pub use redis_cancel::CancelBus;
 pub use redis_stream::RedisFrames;
 pub use resume::Decision;
 pub use store::{ClientIdTaken, Lookup, Scope, StreamMeta, StreamStore};
-pub use watch::WatchEnd;
 
 use crate::error::ErrorCode;
 use crate::protocol::ResumeTarget;
@@ -159,22 +162,20 @@ impl Registry {
     pub fn start<F, Fut>(
         &self,
         meta: StreamMeta,
-        out: mpsc::Sender<Utf8Bytes>,
         task: F,
-    ) -> Result<BoxFuture<'static, WatchEnd>, ClientIdTaken>
+    ) -> Result<BoxStream<'static, Utf8Bytes>, ClientIdTaken>
     where
         F: FnOnce(Publisher, tokio_watch::Receiver<Control>) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
         let message_id = meta.message_id.clone();
-        self.inner.store.open(meta.clone())?;
-        let (local, control) = Local::new();
+        let frames = self.inner.store.open(meta.clone())?;
+        let (local, control) = Local::new(frames);
         let local = Arc::new(local);
         self.running()
             .insert(message_id.clone(), Arc::clone(&local));
-        let watcher = self.watch_local(Arc::clone(&local), &meta, 0, out);
+        let watcher = watch_local(Arc::clone(&local), &meta, 0);
         let publisher = Publisher {
-            store: Arc::clone(&self.inner.store),
             local: Arc::clone(&local),
             message_id: message_id.clone(),
             mirror: self
@@ -200,39 +201,15 @@ impl Registry {
         Ok(watcher)
     }
 
-    /// Attaches a watcher that has applied `offset`: a future forwarding the frames after
-    /// it, then the live ones, into `out`, until the terminal frame. `None` when the
-    /// generation is no longer kept (here, or with Redis, anywhere: then the frames come
-    /// from Redis).
-    pub fn watch(
-        &self,
-        meta: &StreamMeta,
-        offset: u64,
-        out: mpsc::Sender<Utf8Bytes>,
-    ) -> Option<BoxFuture<'static, WatchEnd>> {
+    /// Attaches a watcher that has applied `offset`: a stream of the frames after it, then
+    /// the live ones, until the terminal frame. `None` when the generation is no longer kept
+    /// (here, or with Redis, anywhere: then the frames come from Redis).
+    pub fn watch(&self, meta: &StreamMeta, offset: u64) -> Option<BoxStream<'static, Utf8Bytes>> {
         match (self.local(&meta.message_id), &self.inner.shared) {
-            (Some(local), _) => Some(self.watch_local(local, meta, offset, out)),
-            (None, Some(shared)) => Some(shared.follow(meta.clone(), offset, out)),
+            (Some(local), _) => Some(watch_local(local, meta, offset)),
+            (None, Some(shared)) => Some(shared.follow(meta.clone(), offset)),
             (None, None) => None,
         }
-    }
-
-    fn watch_local(
-        &self,
-        local: Arc<Local>,
-        meta: &StreamMeta,
-        offset: u64,
-        out: mpsc::Sender<Utf8Bytes>,
-    ) -> BoxFuture<'static, WatchEnd> {
-        let guard = watch::WatchGuard::attach(local, offset);
-        Box::pin(watch::forward(
-            Arc::clone(&self.inner.store),
-            guard,
-            meta.message_id.clone(),
-            meta.client_message_id.clone(),
-            offset,
-            out,
-        ))
     }
 
     /// Tells a running generation to end with `reason` (no-op if it already ended).
@@ -330,9 +307,17 @@ impl Registry {
     }
 }
 
+fn watch_local(local: Arc<Local>, meta: &StreamMeta, offset: u64) -> BoxStream<'static, Utf8Bytes> {
+    watch::follow(
+        watch::WatchGuard::attach(local, offset),
+        meta.message_id.clone(),
+        meta.client_message_id.clone(),
+        offset,
+    )
+}
+
 /// Where a generation writes its frames.
 pub struct Publisher {
-    store: Arc<dyn StreamStore>,
     local: Arc<Local>,
     message_id: String,
     /// With Redis: the writer mirroring the frames there.
@@ -344,16 +329,10 @@ impl Publisher {
     /// behind: a slow browser slows the upstream read instead of losing frames.
     pub async fn publish(&self, frame: StoredFrame) {
         if !frame.terminal {
-            let store = &self.store;
-            let id = self.message_id.as_str();
-            self.local
-                .room(frame.offset, store.bounds(), |offset| {
-                    store.backlog(id, offset)
-                })
-                .await;
+            self.local.room(frame.offset).await;
         }
         let mirrored = self.mirror.as_ref().map(|mirror| (mirror, frame.clone()));
-        self.store.append(&self.message_id, frame);
+        self.local.frames().append(frame);
         if let Some((mirror, frame)) = mirrored {
             mirror.send(frame);
         }

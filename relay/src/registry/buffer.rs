@@ -134,21 +134,17 @@ impl FrameBuffer {
         offset.saturating_add(1) >= self.first_kept()
     }
 
-    /// Up to `max` frames after `offset`, oldest first; [`Evicted`] when the frame right
-    /// after `offset` is no longer kept.
-    pub fn after(&self, offset: u64, max: usize) -> Result<Vec<StoredFrame>, Evicted> {
+    /// The frame right after `offset` (`None` when there is none yet, or `offset` is at
+    /// or past the newest); [`Evicted`] when it is no longer kept.
+    pub fn next_after(&self, offset: u64) -> Result<Option<&StoredFrame>, Evicted> {
         if !self.can_serve_after(offset) {
             return Err(Evicted);
         }
-        let skip = offset.saturating_sub(self.first_kept().saturating_sub(1));
-        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
-        Ok(self
-            .frames
-            .iter()
-            .skip(skip)
-            .take(max)
-            .map(|(frame, _)| frame.clone())
-            .collect())
+        let index = offset.saturating_add(1) - self.first_kept();
+        Ok(usize::try_from(index)
+            .ok()
+            .and_then(|index| self.frames.get(index))
+            .map(|(frame, _)| frame))
     }
 
     /// How far a reader that applied `offset` is behind (0 when it is at the newest frame).
@@ -185,22 +181,27 @@ mod tests {
         }
     }
 
-    fn offsets(frames: &[StoredFrame]) -> Vec<u64> {
-        frames.iter().map(|f| f.offset).collect()
+    /// The offsets a reader that applied `offset` is given, reading frame by frame.
+    fn read_all(buffer: &FrameBuffer, mut offset: u64) -> Result<Vec<u64>, Evicted> {
+        let mut read = Vec::new();
+        while let Some(frame) = buffer.next_after(offset)? {
+            offset = frame.offset;
+            read.push(offset);
+        }
+        Ok(read)
     }
 
     #[test]
     fn serves_every_frame_after_an_offset() {
         let mut buffer = FrameBuffer::new(BufferBounds::default());
-        assert_eq!(buffer.after(0, 10), Ok(vec![]));
+        assert_eq!(read_all(&buffer, 0), Ok(vec![]));
         for offset in 1..=4 {
             buffer.push(frame(offset, "tok", false));
         }
-        assert_eq!(offsets(&buffer.after(0, 10).unwrap()), [1, 2, 3, 4]);
-        assert_eq!(offsets(&buffer.after(2, 10).unwrap()), [3, 4]);
-        assert_eq!(offsets(&buffer.after(1, 2).unwrap()), [2, 3]);
-        assert!(buffer.after(4, 10).unwrap().is_empty());
-        assert!(buffer.after(9, 10).unwrap().is_empty());
+        assert_eq!(read_all(&buffer, 0).unwrap(), [1, 2, 3, 4]);
+        assert_eq!(read_all(&buffer, 2).unwrap(), [3, 4]);
+        assert!(read_all(&buffer, 4).unwrap().is_empty());
+        assert!(read_all(&buffer, 9).unwrap().is_empty());
         assert!(!buffer.finished());
         buffer.push(frame(5, "done", true));
         assert!(buffer.finished());
@@ -220,10 +221,15 @@ mod tests {
         assert_eq!(dropped, 2);
         assert_eq!(buffer.first_kept(), 3);
         assert_eq!(buffer.kept_frames(), 3);
-        assert_eq!(buffer.after(1, 10), Err(Evicted));
+        assert_eq!(read_all(&buffer, 1), Err(Evicted));
         assert!(!buffer.can_serve_after(1));
         assert!(buffer.can_serve_after(2));
-        assert_eq!(offsets(&buffer.after(2, 10).unwrap()), [3, 4, 5]);
+        assert_eq!(read_all(&buffer, 2).unwrap(), [3, 4, 5]);
+        assert_eq!(buffer.next_after(1), Err(Evicted));
+        assert_eq!(buffer.next_after(2).unwrap().map(|f| f.offset), Some(3));
+        assert_eq!(buffer.next_after(4).unwrap().map(|f| f.offset), Some(5));
+        assert_eq!(buffer.next_after(5), Ok(None));
+        assert_eq!(buffer.next_after(u64::MAX), Ok(None));
     }
 
     #[test]
@@ -240,7 +246,7 @@ mod tests {
         assert_eq!(buffer.kept_bytes(), 8);
         // One frame over the bound on its own is still kept: it may be the terminal one.
         buffer.push(frame(4, &"z".repeat(50), true));
-        assert_eq!(offsets(&buffer.after(3, 10).unwrap()), [4]);
+        assert_eq!(read_all(&buffer, 3).unwrap(), [4]);
         assert_eq!(buffer.kept_frames(), 1);
         assert!(buffer.finished());
     }

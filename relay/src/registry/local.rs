@@ -1,15 +1,16 @@
-//! This process's handle on one generation it runs: the control its task obeys (stop, and
-//! since when nobody watches) and the offsets its watchers have reached (so a generation
-//! slows down for a slow watcher instead of overrunning it).
+//! This process's handle on one generation it runs: its frames, the control its task obeys
+//! (stop, and since when nobody watches) and the offsets its watchers have reached (so a
+//! generation slows down for a slow watcher instead of overrunning it).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
 use super::buffer::{Backlog, BufferBounds};
+use super::frames::GenerationFrames;
 use crate::error::ErrorCode;
 
 /// What the generation's task is told.
@@ -38,6 +39,7 @@ struct Watchers {
 
 /// The registry's per-generation state in this process.
 pub struct Local {
+    frames: Arc<GenerationFrames>,
     control: watch::Sender<Control>,
     watchers: Mutex<Watchers>,
     advanced: Notify,
@@ -52,19 +54,26 @@ pub fn has_room(backlog: Backlog, bounds: BufferBounds) -> bool {
 }
 
 impl Local {
-    /// A generation nobody watches yet, and the receiver its task reads its control from.
-    pub fn new() -> (Local, watch::Receiver<Control>) {
+    /// A generation with `frames` that nobody watches yet, and the receiver its task reads its
+    /// control from.
+    pub fn new(frames: Arc<GenerationFrames>) -> (Local, watch::Receiver<Control>) {
         let (control, rx) = watch::channel(Control {
             stop: None,
             unwatched_since: Some(Instant::now()),
         });
         let local = Local {
+            frames,
             control,
             watchers: Mutex::default(),
             advanced: Notify::new(),
             writer_waits: AtomicBool::new(false),
         };
         (local, rx)
+    }
+
+    /// The generation's frames.
+    pub fn frames(&self) -> &GenerationFrames {
+        &self.frames
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Watchers> {
@@ -131,18 +140,12 @@ impl Local {
     }
 
     /// Waits until the slowest watcher is less than half a buffer behind (at once when
-    /// nobody watches), before the frame at `next_offset` is appended. `backlog` asks the
-    /// store how far an offset is behind.
-    pub async fn room(
-        &self,
-        next_offset: u64,
-        bounds: BufferBounds,
-        backlog: impl Fn(u64) -> Backlog,
-    ) {
+    /// nobody watches), before the frame at `next_offset` is appended.
+    pub async fn room(&self, next_offset: u64) {
         let full = || match self.slowest() {
-            // A watcher at most one frame behind (the usual case) needs no store lookup.
+            // A watcher at most one frame behind (the usual case) needs no backlog count.
             Some(offset) if offset.saturating_add(2) < next_offset => {
-                !has_room(backlog(offset), bounds)
+                !has_room(self.frames.backlog(offset), self.frames.bounds())
             }
             _ => false,
         };
@@ -178,7 +181,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn grace_starts_when_the_last_watcher_leaves() {
-        let (local, mut control) = Local::new();
+        let frames = Arc::new(GenerationFrames::new(BufferBounds::default()));
+        let (local, mut control) = Local::new(frames);
         assert!(control.borrow_and_update().unwatched_since.is_some());
         let a = local.attach(0);
         let b = local.attach(3);

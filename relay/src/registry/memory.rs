@@ -1,17 +1,17 @@
-//! The in-process [`StreamStore`]: every generation's frame buffer and ids in one map behind
-//! a mutex (held only for map and buffer operations, never across an await).
+//! The in-process [`StreamStore`]: every generation's ids and frame handle in one map behind
+//! a mutex (held only for map operations, never across an await). Tokens do not come here:
+//! they go through each generation's own [`GenerationFrames`].
 //!
 //! Expired generations leave a small record (their ids) so a late resume is told
 //! `stream_expired` rather than "unknown"; at most `max_expired` such records are kept,
 //! oldest forgotten first.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::watch;
-
-use super::buffer::{Backlog, BufferBounds, FrameBuffer, StoredFrame};
-use super::store::{ClientIdTaken, Lookup, Read, Scope, StreamMeta, StreamStore};
+use super::buffer::BufferBounds;
+use super::frames::GenerationFrames;
+use super::store::{ClientIdTaken, Lookup, Scope, StreamMeta, StreamStore};
 use crate::protocol::ResumeTarget;
 
 /// Expired generations remembered by default.
@@ -19,8 +19,7 @@ pub const DEFAULT_MAX_EXPIRED: usize = 10_000;
 
 struct Stream {
     meta: StreamMeta,
-    /// `None` once expired.
-    frames: Option<(FrameBuffer, watch::Sender<u64>)>,
+    frames: Arc<GenerationFrames>,
 }
 
 #[derive(Default)]
@@ -81,15 +80,15 @@ impl MemoryStore {
         inner
             .streams
             .values()
-            .filter_map(|s| s.frames.as_ref())
-            .fold((0, 0), |(n, bytes), (buffer, _)| {
-                (n + 1, bytes + buffer.kept_bytes())
+            .filter(|s| s.frames.progress().is_some())
+            .fold((0, 0), |(n, bytes), s| {
+                (n + 1, bytes + s.frames.kept_bytes())
             })
     }
 }
 
 impl StreamStore for MemoryStore {
-    fn open(&self, meta: StreamMeta) -> Result<(), ClientIdTaken> {
+    fn open(&self, meta: StreamMeta) -> Result<Arc<GenerationFrames>, ClientIdTaken> {
         let mut inner = self.lock();
         if let Some(client_id) = &meta.client_message_id {
             let key = (meta.scope.clone(), client_id.clone());
@@ -102,28 +101,15 @@ impl StreamStore for MemoryStore {
             (meta.scope.clone(), meta.conversation_id.clone()),
             meta.message_id.clone(),
         );
-        let (progress, _) = watch::channel(0);
+        let frames = Arc::new(GenerationFrames::new(self.bounds));
         inner.streams.insert(
             meta.message_id.clone(),
             Stream {
                 meta,
-                frames: Some((FrameBuffer::new(self.bounds), progress)),
+                frames: Arc::clone(&frames),
             },
         );
-        Ok(())
-    }
-
-    fn append(&self, message_id: &str, frame: StoredFrame) {
-        let mut inner = self.lock();
-        if let Some((buffer, progress)) = inner
-            .streams
-            .get_mut(message_id)
-            .and_then(|s| s.frames.as_mut())
-        {
-            let offset = frame.offset;
-            buffer.push(frame);
-            progress.send_replace(offset);
-        }
+        Ok(frames)
     }
 
     fn find(&self, scope: &Scope, target: ResumeTarget<'_>) -> Lookup {
@@ -145,50 +131,15 @@ impl StreamStore for MemoryStore {
         if stream.meta.scope != *scope {
             return Lookup::Unknown;
         }
-        match &stream.frames {
-            Some((buffer, _)) => Lookup::Live {
+        match stream.frames.progress() {
+            Some(progress) => Lookup::Live {
                 meta: stream.meta.clone(),
-                first_kept: buffer.first_kept(),
-                last_offset: buffer.last_offset(),
-                finished: buffer.finished(),
+                first_kept: progress.first_kept,
+                last_offset: progress.last_offset,
+                finished: progress.finished,
             },
             None => Lookup::Expired(stream.meta.clone()),
         }
-    }
-
-    fn read_after(&self, message_id: &str, offset: u64, max: usize) -> Read {
-        let inner = self.lock();
-        match inner
-            .streams
-            .get(message_id)
-            .and_then(|s| s.frames.as_ref())
-        {
-            Some((buffer, _)) => match buffer.after(offset, max) {
-                Ok(frames) if frames.is_empty() && buffer.finished() => Read::Done,
-                Ok(frames) => Read::Frames(frames),
-                Err(_) => Read::Evicted,
-            },
-            None => Read::Gone,
-        }
-    }
-
-    fn backlog(&self, message_id: &str, offset: u64) -> Backlog {
-        let inner = self.lock();
-        inner
-            .streams
-            .get(message_id)
-            .and_then(|s| s.frames.as_ref())
-            .map(|(buffer, _)| buffer.backlog(offset))
-            .unwrap_or_default()
-    }
-
-    fn subscribe(&self, message_id: &str) -> Option<watch::Receiver<u64>> {
-        let inner = self.lock();
-        inner
-            .streams
-            .get(message_id)
-            .and_then(|s| s.frames.as_ref())
-            .map(|(_, progress)| progress.subscribe())
     }
 
     fn expire(&self, message_id: &str) {
@@ -196,7 +147,7 @@ impl StreamStore for MemoryStore {
         let Some(stream) = inner.streams.get_mut(message_id) else {
             return;
         };
-        if stream.frames.take().is_none() {
+        if !stream.frames.expire() {
             return;
         }
         inner.expired.push_back(message_id.to_owned());
@@ -206,16 +157,14 @@ impl StreamStore for MemoryStore {
             }
         }
     }
-
-    fn bounds(&self) -> BufferBounds {
-        self.bounds
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::TokenId;
+    use crate::registry::buffer::StoredFrame;
+    use crate::registry::frames::Next;
     use axum::extract::ws::Utf8Bytes;
 
     fn scope(owner: u32) -> Scope {
@@ -245,8 +194,8 @@ mod tests {
     #[test]
     fn generations_are_found_by_each_id_only_in_their_scope() {
         let store = MemoryStore::new(BufferBounds::default(), 10);
-        store.open(meta(1, "m1", Some("c1"), "conv")).unwrap();
-        store.append("m1", frame(1, false));
+        let frames = store.open(meta(1, "m1", Some("c1"), "conv")).unwrap();
+        frames.append(frame(1, false));
         for target in [
             ResumeTarget::MessageId("m1"),
             ResumeTarget::ClientMessageId("c1"),
@@ -270,32 +219,21 @@ mod tests {
             Lookup::Unknown
         );
         // The client id is taken for this scope only.
-        assert_eq!(
+        assert!(matches!(
             store.open(meta(1, "m2", Some("c1"), "other")),
             Err(ClientIdTaken)
-        );
+        ));
         assert!(store.open(meta(2, "m3", Some("c1"), "conv")).is_ok());
     }
 
     #[test]
-    fn reads_wake_ups_and_expiry() {
+    fn expiry_drops_the_frames_and_keeps_the_ids() {
         let store = MemoryStore::new(BufferBounds::default(), 10);
-        store.open(meta(0, "m", None, "conv")).unwrap();
-        let mut wake = store.subscribe("m").unwrap();
-        store.append("m", frame(1, false));
-        store.append("m", frame(2, true));
-        assert!(wake.has_changed().unwrap());
-        assert_eq!(*wake.borrow_and_update(), 2);
-        let Read::Frames(frames) = store.read_after("m", 0, 10) else {
-            panic!("no frames");
-        };
-        assert_eq!(frames.len(), 2);
-        assert!(frames[1].terminal);
-        assert_eq!(store.read_after("m", 2, 10), Read::Done);
-        assert_eq!(store.read_after("m", 7, 10), Read::Done);
+        let frames = store.open(meta(0, "m", None, "conv")).unwrap();
+        frames.append(frame(1, false));
+        assert_eq!(store.kept(), (1, "frame 1".len()));
         store.expire("m");
-        assert_eq!(store.read_after("m", 0, 10), Read::Gone);
-        assert!(wake.has_changed().is_err(), "expiry closes the wake-up");
+        assert_eq!(frames.next_after(0), Next::Gone);
         assert!(matches!(
             store.find(&scope(0), ResumeTarget::MessageId("m")),
             Lookup::Expired(_)
@@ -330,7 +268,7 @@ mod tests {
     }
 
     #[test]
-    fn a_reader_behind_the_bounds_is_told_so() {
+    fn a_lookup_reports_what_the_bounds_kept() {
         let store = MemoryStore::new(
             BufferBounds {
                 max_frames: 2,
@@ -338,13 +276,10 @@ mod tests {
             },
             10,
         );
-        store.open(meta(0, "m", None, "conv")).unwrap();
+        let frames = store.open(meta(0, "m", None, "conv")).unwrap();
         for offset in 1..=4 {
-            store.append("m", frame(offset, false));
+            frames.append(frame(offset, false));
         }
-        assert_eq!(store.read_after("m", 1, 10), Read::Evicted);
-        assert!(matches!(store.read_after("m", 2, 10), Read::Frames(f) if f.len() == 2));
-        assert_eq!(store.backlog("m", 2).frames, 2);
         assert!(matches!(
             store.find(&scope(0), ResumeTarget::MessageId("m")),
             Lookup::Live {

@@ -23,14 +23,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
-use futures_util::future::{BoxFuture, FutureExt};
+use futures_util::future;
+use futures_util::stream::{self, BoxStream, StreamExt};
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::buffer::StoredFrame;
 use super::store::{Lookup, Scope, StreamMeta};
-use super::watch::WatchEnd;
 use crate::error::ErrorCode;
 use crate::protocol::{self, ResumeTarget, ServerFrame};
 use crate::redis_conn::{conversation_key, session_key, Redis};
@@ -40,6 +40,8 @@ const QUEUE: usize = 256;
 /// How long a writer lets frames gather before one `XADD`: what a follower on another
 /// instance lags behind at most (this instance's own sockets read its memory, no lag).
 const LINGER: Duration = Duration::from_millis(50);
+/// Frames a follower reads ahead of its socket.
+const FOLLOW_QUEUE: usize = 16;
 /// Most frames in one `XADD`.
 const BATCH: usize = 64;
 /// Longest one `XREAD BLOCK` waits before the reader checks the generation is alive.
@@ -356,23 +358,22 @@ impl RedisFrames {
         })
     }
 
-    /// Forwards `meta`'s frames after `offset` from Redis into `out` until its terminal
-    /// frame: catches up with `XRANGE`, then follows with `XREAD BLOCK`.
-    pub fn follow(
-        &self,
-        meta: StreamMeta,
-        offset: u64,
-        out: mpsc::Sender<Utf8Bytes>,
-    ) -> BoxFuture<'static, WatchEnd> {
-        self.clone().follow_inner(meta, offset, out).boxed()
+    /// `meta`'s frames after `offset`, read from Redis, until its terminal frame: catches up
+    /// with `XRANGE`, then follows with `XREAD BLOCK`.
+    pub fn follow(&self, meta: StreamMeta, offset: u64) -> BoxStream<'static, Utf8Bytes> {
+        // The reader is a loop sending into a small queue; it is polled together with the
+        // queue, in the socket's task, and the queue ends when the loop does.
+        let (out, queued) = mpsc::channel(FOLLOW_QUEUE);
+        let reader = stream::once(self.clone().follow_into(meta, offset, out))
+            .filter_map(|()| future::ready(None));
+        let frames = stream::unfold(queued, |mut queued| async move {
+            let frame = queued.recv().await?;
+            Some((frame, queued))
+        });
+        stream::select(reader, frames).boxed()
     }
 
-    async fn follow_inner(
-        self,
-        meta: StreamMeta,
-        mut offset: u64,
-        out: mpsc::Sender<Utf8Bytes>,
-    ) -> WatchEnd {
+    async fn follow_into(self, meta: StreamMeta, mut offset: u64, out: mpsc::Sender<Utf8Bytes>) {
         let key = stream_key(&meta);
         let mut conn = match self.redis.dedicated(self.block).await {
             Ok(conn) => conn,
@@ -412,13 +413,10 @@ impl RedisFrames {
                         // Trimmed by MAXLEN before this reader got there.
                         return self.expired(&meta, &out).await;
                     }
-                    if out.send(frame.text).await.is_err() {
-                        return WatchEnd::Closed;
+                    if out.send(frame.text).await.is_err() || frame.terminal {
+                        return;
                     }
                     offset = frame.offset;
-                    if frame.terminal {
-                        return WatchEnd::Finished;
-                    }
                 }
             }
             let read: Result<Option<StreamReadReply>, _> = redis::cmd("XREAD")
@@ -473,30 +471,25 @@ impl RedisFrames {
         offset: u64,
         code: ErrorCode,
         out: &mpsc::Sender<Utf8Bytes>,
-    ) -> WatchEnd {
+    ) {
         let frame = protocol::encode(&ServerFrame::error(
             code,
             Some(&meta.message_id),
             meta.client_message_id.as_deref(),
             Some(offset + 1),
         ));
-        match out.send(Utf8Bytes::from(frame)).await {
-            Ok(()) => WatchEnd::Finished,
-            Err(_) => WatchEnd::Closed,
-        }
+        // A closed queue means the socket stopped watching: nothing left to tell.
+        let _ = out.send(Utf8Bytes::from(frame)).await;
     }
 
-    async fn expired(&self, meta: &StreamMeta, out: &mpsc::Sender<Utf8Bytes>) -> WatchEnd {
+    async fn expired(&self, meta: &StreamMeta, out: &mpsc::Sender<Utf8Bytes>) {
         let frame = protocol::encode(&ServerFrame::error(
             ErrorCode::StreamExpired,
             Some(&meta.message_id),
             meta.client_message_id.as_deref(),
             None,
         ));
-        match out.send(Utf8Bytes::from(frame)).await {
-            Ok(()) => WatchEnd::Expired,
-            Err(_) => WatchEnd::Closed,
-        }
+        let _ = out.send(Utf8Bytes::from(frame)).await;
     }
 }
 

@@ -1,16 +1,15 @@
-//! The store behind the generation registry: each generation's frames, the ids it is found
-//! by, and whether it is still kept. A trait, so that several relay instances can later share
-//! one store (Redis streams for the frames, keys for the ids, pub/sub as the wake-up) while
-//! the registry and the socket code stay as they are; [`MemoryStore`](super::MemoryStore) is
-//! the in-process implementation.
+//! The store behind the generation registry: the ids each generation is found by, whether it
+//! is still kept, and a handle on its frames. A trait, so that the registry and the socket code
+//! do not depend on the backend; [`MemoryStore`](super::MemoryStore) is the in-process
+//! implementation. (Several relay instances share generations through Redis beside it:
+//! `redis_stream.rs` mirrors each generation's frames there.)
 //!
-//! The store holds state that can be read back, never only messages: a watcher reads the
-//! frames after its offset and waits on [`StreamStore::subscribe`]'s wake-up only when it has
-//! read everything, so a lost wake-up delays nothing that a re-read would not find.
+//! The frames themselves are a [`GenerationFrames`] handle, held by the generation's publisher
+//! and its watchers: the hot path (append, read, wake-up) never goes through the store.
 
-use tokio::sync::watch;
+use std::sync::Arc;
 
-use super::buffer::{Backlog, BufferBounds, StoredFrame};
+use super::frames::GenerationFrames;
 use crate::auth::TokenId;
 use crate::protocol::ResumeTarget;
 
@@ -57,44 +56,21 @@ pub enum Lookup {
     Expired(StreamMeta),
 }
 
-/// The answer to [`StreamStore::read_after`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Read {
-    /// The next frames after the offset, oldest first (empty: none yet).
-    Frames(Vec<StoredFrame>),
-    /// Nothing after the offset, and nothing will come: the generation has finished.
-    Done,
-    /// The frame right after the offset was dropped by the buffer's bounds.
-    Evicted,
-    /// The generation's frames are no longer kept at all.
-    Gone,
-}
-
 /// A generation with this `client_message_id` already exists in the scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("client_message_id already accepted")]
 pub struct ClientIdTaken;
 
 /// Shared generation state. Synchronous: the in-memory store never waits, and the registry
-/// (`registry.rs`) is its only caller, so a networked store changes only that file.
+/// (`registry.rs`) is its only caller.
 pub trait StreamStore: Send + Sync + 'static {
-    /// Registers a new generation with no frames. Refused when its `client_message_id` is
-    /// already known in its scope (the caller answers that message as a resume).
-    fn open(&self, meta: StreamMeta) -> Result<(), ClientIdTaken>;
-    /// Appends the generation's next frame and wakes its subscribers.
-    fn append(&self, message_id: &str, frame: StoredFrame);
+    /// Registers a new generation with no frames and returns the handle its frames go
+    /// through. Refused when its `client_message_id` is already known in its scope (the
+    /// caller answers that message as a resume).
+    fn open(&self, meta: StreamMeta) -> Result<Arc<GenerationFrames>, ClientIdTaken>;
     /// Finds a generation in `scope` by an id; by conversation, the latest one.
     fn find(&self, scope: &Scope, target: ResumeTarget<'_>) -> Lookup;
-    /// Up to `max` frames after `offset`.
-    fn read_after(&self, message_id: &str, offset: u64, max: usize) -> Read;
-    /// How far a reader at `offset` is behind the newest frame.
-    fn backlog(&self, message_id: &str, offset: u64) -> Backlog;
-    /// A wake-up carrying the newest offset, changed on every append; it closes when the
-    /// generation's frames are dropped.
-    fn subscribe(&self, message_id: &str) -> Option<watch::Receiver<u64>>;
     /// Drops the frames, remembering that the generation existed (a resume then gets
     /// `stream_expired`).
     fn expire(&self, message_id: &str);
-    /// The bounds of each generation's buffer.
-    fn bounds(&self) -> BufferBounds;
 }

@@ -1,22 +1,22 @@
-//! A socket watching a generation: reads the frames after its offset from the store and
-//! forwards them to the socket's outbox, waking on each append, until the terminal frame.
+//! A socket watching a generation: the frames after its offset, then the live ones, as a
+//! stream the socket's loop polls itself, until the terminal frame.
 //!
-//! The future runs inside the socket's task; dropping it (socket gone, watch replaced)
-//! detaches the watcher through [`WatchGuard`], which starts the generation's resume grace
-//! when it was the last one watching.
+//! The stream is polled inside the socket's task, only when the socket can take a frame, so a
+//! slow socket reads slowly and the generation waits for it (see [`Local::room`]); nothing
+//! queues between the two. Dropping the stream (socket gone, watch replaced) detaches the
+//! watcher through [`WatchGuard`], which starts the generation's resume grace when it was the
+//! last one watching.
 
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::mpsc;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use tokio::sync::watch;
 
+use super::frames::Next;
 use super::local::Local;
-use super::store::{Read, StreamStore};
 use crate::error::ErrorCode;
 use crate::protocol::{self, ServerFrame};
-
-/// Frames read from the store at a time.
-const READ_BATCH: usize = 64;
 
 /// Keeps a watcher registered with its generation; dropping it detaches the watcher.
 pub struct WatchGuard {
@@ -42,75 +42,87 @@ impl Drop for WatchGuard {
     }
 }
 
-/// How a watch ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WatchEnd {
-    /// The terminal frame was forwarded.
-    Finished,
-    /// The frames were dropped before this watcher read them; `stream_expired` was sent.
-    Expired,
-    /// The socket's outbox is gone.
-    Closed,
+/// One watcher's position in its generation.
+struct Watcher {
+    guard: WatchGuard,
+    /// Changed on every append; `None` when the frames were gone before the watch began.
+    appended: Option<watch::Receiver<u64>>,
+    offset: u64,
+    message_id: String,
+    client_message_id: Option<String>,
+    /// The last frame (terminal, or `stream_expired`) has been given.
+    ended: bool,
 }
 
-/// Forwards the generation's frames after `offset` into `out` until its terminal frame.
-pub(super) async fn forward(
-    store: Arc<dyn StreamStore>,
+/// The generation's frames after `offset`, ending with its terminal frame; or with an
+/// `error` `stream_expired` when they are dropped before this watcher reads them.
+pub(super) fn follow(
     guard: WatchGuard,
     message_id: String,
     client_message_id: Option<String>,
-    mut offset: u64,
-    out: mpsc::Sender<Utf8Bytes>,
-) -> WatchEnd {
-    let Some(mut wake) = store.subscribe(&message_id) else {
-        return expired(&out, &message_id, client_message_id.as_deref()).await;
+    offset: u64,
+) -> BoxStream<'static, Utf8Bytes> {
+    let appended = guard.local.frames().subscribe();
+    let watcher = Watcher {
+        guard,
+        appended,
+        offset,
+        message_id,
+        client_message_id,
+        ended: false,
     };
-    loop {
-        // Mark the wake-up seen before reading, so an append after the read wakes us.
-        wake.borrow_and_update();
-        let frames = match store.read_after(&message_id, offset, READ_BATCH) {
-            Read::Frames(frames) => frames,
-            // The client is past the terminal frame already.
-            Read::Done => return WatchEnd::Finished,
-            Read::Evicted | Read::Gone => {
-                return expired(&out, &message_id, client_message_id.as_deref()).await
-            }
-        };
-        let full_batch = frames.len() == READ_BATCH;
-        for frame in frames {
-            if out.send(frame.text).await.is_err() {
-                return WatchEnd::Closed;
-            }
-            offset = frame.offset;
-            guard.advance(offset);
-            if frame.terminal {
-                return WatchEnd::Finished;
-            }
-        }
-        if full_batch {
-            continue;
-        }
-        // Returns at once when a frame was appended since the mark above.
-        if wake.changed().await.is_err() {
-            // The store dropped the frames (the wake-up closes with them).
-            return expired(&out, &message_id, client_message_id.as_deref()).await;
-        }
-    }
+    stream::unfold(watcher, |mut watcher| async move {
+        let frame = watcher.next().await?;
+        Some((frame, watcher))
+    })
+    .boxed()
 }
 
-async fn expired(
-    out: &mpsc::Sender<Utf8Bytes>,
-    message_id: &str,
-    client_message_id: Option<&str>,
-) -> WatchEnd {
-    let frame = protocol::encode(&ServerFrame::error(
-        ErrorCode::StreamExpired,
-        Some(message_id),
-        client_message_id,
-        None,
-    ));
-    match out.send(Utf8Bytes::from(frame)).await {
-        Ok(()) => WatchEnd::Expired,
-        Err(_) => WatchEnd::Closed,
+impl Watcher {
+    /// The next frame to forward; `None` once the last one was given.
+    async fn next(&mut self) -> Option<Utf8Bytes> {
+        if self.ended {
+            return None;
+        }
+        loop {
+            let Some(appended) = &mut self.appended else {
+                return Some(self.expired());
+            };
+            let frames = self.guard.local.frames();
+            let mut next = frames.next_after(self.offset);
+            if matches!(next, Next::Pending) {
+                // Mark every append so far as seen, then look again: an append between the
+                // first look and the mark is found now, and any later one wakes the wait.
+                appended.borrow_and_update();
+                next = frames.next_after(self.offset);
+            }
+            match next {
+                Next::Frame(frame) => {
+                    self.offset = frame.offset;
+                    self.guard.advance(frame.offset);
+                    self.ended = frame.terminal;
+                    return Some(frame.text);
+                }
+                // The client is past the terminal frame already.
+                Next::Done => return None,
+                Next::Evicted | Next::Gone => return Some(self.expired()),
+                Next::Pending => {
+                    if appended.changed().await.is_err() {
+                        // The frames were dropped (the wake-up closes with them).
+                        return Some(self.expired());
+                    }
+                }
+            }
+        }
+    }
+
+    fn expired(&mut self) -> Utf8Bytes {
+        self.ended = true;
+        Utf8Bytes::from(protocol::encode(&ServerFrame::error(
+            ErrorCode::StreamExpired,
+            Some(&self.message_id),
+            self.client_message_id.as_deref(),
+            None,
+        )))
     }
 }
