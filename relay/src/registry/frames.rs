@@ -2,9 +2,8 @@
 //! that read them: each holds this handle, so a token touches only its own generation's
 //! lock, never the store's map of every generation.
 //!
-//! (Behind the store's global mutex, with a lookup by `message_id` for each `append`, read
-//! and backlog check, the registry took three map lookups per token; see the commit that
-//! made this handle for the figure.)
+//! (Before it, every append, read and backlog check locked the store's one map of every
+//! generation and looked this one up by `message_id`: three lookups per token.)
 
 use std::sync::{Mutex, PoisonError};
 
