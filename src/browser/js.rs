@@ -1,7 +1,8 @@
-//! The JS bindings js-sys and web-sys have in a shape that is wrong for us (two on the
-//! per-frame path, and `window`), and the error objects the manager hands to JS.
+//! The JS bindings js-sys and web-sys have in a shape that is wrong for us (`JSON.parse` and
+//! `Reflect.get`/`set` on plain objects, and `window`), and the error objects the manager
+//! hands to JS.
 
-use js_sys::{Error, Object, Reflect, TypeError};
+use js_sys::{Error, Object, TypeError};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::ErrorCode;
@@ -19,6 +20,11 @@ extern "C" {
     /// cannot throw: see [`get`].
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
     fn get_plain_field(target: &JsValue, key: &JsValue) -> JsValue;
+
+    /// `Reflect.set` without a try/catch, like [`get_plain_field`]: only for objects the
+    /// manager made or `JSON.parse` made, where setting cannot throw (see [`set`]).
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn set_plain_field(target: &JsValue, key: &JsValue, value: &JsValue) -> bool;
 
     /// `globalThis`, for its `window` (`None` in workers and Node): web-sys' `window()` finds
     /// it through js-sys' `global()`, which probes four globals and checks `instanceof Window`,
@@ -38,7 +44,7 @@ pub fn window() -> Option<web_sys::Window> {
 /// `target[key] = value` on an object the manager made (or `JSON.parse` made): plain and
 /// extensible, so the assignment cannot fail.
 pub fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &key.into(), value);
+    set_plain_field(target, &key.into(), value);
 }
 
 /// `target[key]` of a plain object (what `JSON.parse` made, or the manager itself), or
