@@ -178,11 +178,17 @@ impl ChatWebSocketManager {
     }
 
     /// While `reconnecting`: milliseconds until the next attempt (for a countdown).
-    #[wasm_bindgen(getter, js_name = reconnectDelayMs)]
-    pub fn reconnect_delay_ms(&self) -> Option<f64> {
+    // A `JsValue` rather than `Option<f64>`, which wasm-bindgen returns as a (flag, number)
+    // pair through a multi-value shim: 42 B gzip (README "Size").
+    #[wasm_bindgen(getter, js_name = reconnectDelayMs, unchecked_return_type = "number | undefined")]
+    pub fn reconnect_delay_ms(&self) -> JsValue {
         let inner = self.shared.borrow();
-        (inner.life.state() == ConnectionState::Reconnecting)
-            .then(|| (inner.reconnect_due_at - js_sys::Date::now()).max(0.0))
+        if inner.life.state() != ConnectionState::Reconnecting {
+            return JsValue::UNDEFINED;
+        }
+        (inner.reconnect_due_at - js_sys::Date::now())
+            .max(0.0)
+            .into()
     }
 
     /// Frames waiting in the outbox for the next open.
