@@ -54,7 +54,7 @@ impl ChatWebSocketManager {
         };
         let Some(auth_token) = AuthToken::from_js(auth_token) else {
             return Err(type_error(
-                "chatwire: authToken must be a string or a function returning a string or a Promise of one",
+                "chatwire: authToken must be a string or a function",
             ));
         };
         let options = read_options(options.map_or(JsValue::UNDEFINED, Into::into))?;

@@ -52,26 +52,16 @@ impl ErrorCode {
     /// A one-sentence explanation for people reading logs or an error banner.
     pub fn message(self) -> &'static str {
         match self {
-            ErrorCode::BadFrame => {
-                "chatwire: received a frame that is not a JSON object with a string `type`"
-            }
-            ErrorCode::OutboxFull => {
-                "chatwire: not connected and the outbox is full; the frame was not queued"
-            }
+            ErrorCode::BadFrame => "chatwire: a frame is not a JSON object with a string `type`",
+            ErrorCode::OutboxFull => "chatwire: the outbox is full; the frame was not queued",
             ErrorCode::ReconnectFailed => "chatwire: could not reconnect; giving up until retry()",
             ErrorCode::Unauthorized => "chatwire: the server refused the auth token",
-            ErrorCode::PolicyViolation => {
-                "chatwire: the server closed the connection for a policy violation"
-            }
+            ErrorCode::PolicyViolation => "chatwire: closed by the server for a policy violation",
             ErrorCode::InvalidUrl => "chatwire: invalid WebSocket URL",
-            ErrorCode::TokenFailed => {
-                "chatwire: the authToken function failed or did not return a string"
-            }
-            ErrorCode::Disconnected => {
-                "chatwire: disconnect() was called before the connection opened"
-            }
+            ErrorCode::TokenFailed => "chatwire: authToken threw, rejected or gave no string",
+            ErrorCode::Disconnected => "chatwire: disconnect() before the connection opened",
             ErrorCode::StreamLost => {
-                "chatwire: the connection dropped during a reply and the relay could not resume it"
+                "chatwire: the connection dropped and the reply could not be resumed"
             }
         }
     }
