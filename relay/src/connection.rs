@@ -29,8 +29,10 @@ use crate::protocol::{
 use crate::registry::{self, Decision, Lookup, Scope, StreamMeta};
 use crate::state::AppState;
 
+mod batch;
 mod watchers;
 
+use batch::{Batch, Step};
 use watchers::{Watched, Watchers};
 
 /// How long to wait for the peer's reply to our close frame.
@@ -40,8 +42,6 @@ const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
 /// the socket is dropped, which detaches its watchers: the generations run on for the
 /// resume grace, then their upstream requests are dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Most frames written with one flush; bounded so a flood cannot starve reading the client.
-const MAX_BATCH: usize = 16;
 
 /// A socket's state beyond the WebSocket itself.
 struct Connection {
@@ -55,10 +55,8 @@ struct Connection {
     frames: Option<FrameBudget>,
     /// Runs out when the socket is idle (`RELAY_IDLE_TIMEOUT_MS`); `None`: never.
     idle: Option<IdleClock>,
-    /// Frames fed to the socket since its last flush (see [`Connection::flush_batch`]).
-    unflushed: usize,
-    /// Whether the loop has yielded once since the batch was last found complete.
-    yielded: bool,
+    /// The frames fed since the last write.
+    batch: Batch,
 }
 
 /// The ids a `resume` (or a repeated `chat_message`) named, echoed when nothing is found.
@@ -115,8 +113,7 @@ pub async fn serve(socket: &mut WebSocket, state: AppState, owner: TokenId, sess
         grace_over: false,
         frames,
         idle,
-        unflushed: 0,
-        yielded: false,
+        batch: Batch::default(),
     };
     conn.run(socket).await;
 }
@@ -166,7 +163,7 @@ impl Connection {
             let event = tokio::select! {
                 biased;
                 _ = shutdown.cancelled(), if !draining => Event::Shutdown,
-                watched = self.watchers.next(), if self.unflushed < MAX_BATCH => match watched {
+                watched = self.watchers.next(), if !self.batch.is_full() => match watched {
                     Watched::Frame(frame) => Event::Out(frame),
                     Watched::Ended => Event::Done,
                 },
@@ -174,12 +171,12 @@ impl Connection {
                 () = idle_expired(&mut self.idle), if !draining && !self.busy() => Event::Idle,
                 msg = socket.recv() => Event::Client(msg),
                 // Last: nothing else is ready, so the batch fed so far is complete.
-                () = std::future::ready(()), if self.unflushed > 0 => Event::Flush,
+                () = std::future::ready(()), if self.batch.is_pending() => Event::Flush,
             };
             let flow = match event {
                 Event::Shutdown => self.on_shutdown(socket).await,
                 Event::Out(frame) => self.feed(socket, frame).await,
-                Event::Flush => self.yield_then_flush(socket).await,
+                Event::Flush => self.yield_or_write(socket).await,
                 Event::Done => self.on_done(socket).await,
                 Event::GraceOver => self.on_grace_over(),
                 Event::Idle => self.on_idle(socket).await,
@@ -195,30 +192,26 @@ impl Connection {
     /// Adds a watched generation's frame to the socket's write buffer; the loop flushes
     /// when nothing else is ready.
     async fn feed(&mut self, socket: &mut WebSocket, frame: Utf8Bytes) -> Flow {
-        self.unflushed += 1;
+        self.batch.feed();
         within_write_timeout(socket.feed(Message::Text(frame))).await
     }
 
-    /// Nothing more is ready: the first time, lets the other tasks run once (the generations
-    /// watched may publish more meanwhile, and the loop feeds those too); the second time,
-    /// writes the batch. Without the yield the socket raced its generation on the other core
-    /// and wrote each frame alone: at 1,000 unpaced streams 0.98–1.06 `sendto` per token and
-    /// 17.3–17.6 relay CPU-s per million tokens, against 0.28–0.36 and 9.7–10.6 with it
-    /// (relay-load, two runs each).
-    async fn yield_then_flush(&mut self, socket: &mut WebSocket) -> Flow {
-        if self.yielded {
-            return self.flush_batch(socket).await;
+    /// Nothing else is ready: yields to let the generations publish more for this batch, or
+    /// writes it (see `batch.rs`).
+    async fn yield_or_write(&mut self, socket: &mut WebSocket) -> Flow {
+        match self.batch.when_idle() {
+            Step::Yield => {
+                tokio::task::yield_now().await;
+                Flow::Continue
+            }
+            Step::Write => self.flush_batch(socket).await,
         }
-        self.yielded = true;
-        tokio::task::yield_now().await;
-        Flow::Continue
     }
 
-    /// Writes the frames fed since the last flush: one `send` for the batch instead of one
+    /// Writes the frames fed since the last write: one `send` for the batch instead of one
     /// per frame.
     async fn flush_batch(&mut self, socket: &mut WebSocket) -> Flow {
-        self.unflushed = 0;
-        self.yielded = false;
+        self.batch.written();
         within_write_timeout(socket.flush()).await
     }
 
