@@ -15,7 +15,8 @@ use crate::state::AppState;
 /// Frames fed to a socket wait in its write buffer until `connection.rs` flushes the batch
 /// (or this many bytes wait): one `send` per batch of frames instead of one per frame. With
 /// 0 (eager writes), `sendto` was 45% of the relay's CPU at 1,000 unpaced streams. The
-/// buffer is allocated on first write, so an idle socket does not pay for it.
+/// buffer grows as frames are fed and tungstenite keeps its capacity after a flush: a fresh
+/// socket holds a pong's worth, one that received a 1,000-token reply about 4.4 KB.
 const WRITE_BUFFER: usize = 64 * 1024;
 
 /// Longest accepted session id, in bytes.
