@@ -86,7 +86,14 @@ pub fn chat_url(base: &ParsedBase, session_id: &str, token: &str) -> Result<Stri
 pub fn encode_uri_component(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte) {
+        // `matches!`, not `b"-_.!~*'()".contains`: that inlines a word-at-a-time memchr
+        // (86 B gzip).
+        if byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            )
+        {
             out.push(char::from(byte));
         } else {
             out.push('%');
