@@ -19,20 +19,14 @@ pub fn client_message_id(now_ms: f64, counter: u32, random: f64) -> String {
     id
 }
 
-/// Appends `value` in base 36, lower case, like `Number.prototype.toString(36)`.
-fn push_base36(out: &mut String, mut value: u64) {
+/// Appends `value` in base 36, lower case, like `Number.prototype.toString(36)`: its
+/// higher digits first (at most 13 deep), then its last.
+fn push_base36(out: &mut String, value: u64) {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut digits = [0u8; 13]; // u64::MAX has 13 digits in base 36
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = DIGITS[(value % 36) as usize];
-        value /= 36;
-        if value == 0 {
-            break;
-        }
+    if value >= 36 {
+        push_base36(out, value / 36);
     }
-    out.extend(digits[start..].iter().map(|&digit| char::from(digit)));
+    out.push(char::from(DIGITS[(value % 36) as usize]));
 }
 
 #[cfg(test)]
