@@ -163,7 +163,11 @@ impl<Id: PartialEq + Clone, Text: StreamText> Generations<Id, Text> {
                 self.list.len() - 1
             }
         };
-        let generation = &mut self.list[index];
+        // `get_mut`, though `index` is always in the list: with `finish`'s `get`, the
+        // client's last bounds checks go, and core's bounds-check panic with them (73 B gzip).
+        let Some(generation) = self.list.get_mut(index) else {
+            return Verdict::Apply;
+        };
         generation.message_id = Some(message_id.clone());
         if offset.is_some_and(|offset| offset <= generation.applied) {
             return Verdict::Duplicate;
@@ -184,7 +188,9 @@ impl<Id: PartialEq + Clone, Text: StreamText> Generations<Id, Text> {
         let Some(index) = self.position(ids) else {
             return (Verdict::Apply, None);
         };
-        if offset.is_some_and(|offset| offset <= self.list[index].applied) {
+        // `get`, not `[index]`: see `token`.
+        let applied = self.list.get(index).map_or(0, |g| g.applied);
+        if offset.is_some_and(|offset| offset <= applied) {
             return (Verdict::Duplicate, None);
         }
         let finished = self.list.remove(index);
