@@ -24,7 +24,8 @@ pub fn read_options(value: JsValue) -> Result<Options, JsValue> {
         return Err(type_error("chatwire: options must be an object"));
     }
     for key in Object::keys(value.unchecked_ref::<Object>()) {
-        let named = option_named(&key.as_string().unwrap_or_default()).map_err(refused)?;
+        let name = key.as_string().unwrap_or_default();
+        let named = option_named(&name).map_err(refused)?;
         let wrong_type = || refused(OptionError::WrongType(named.name()));
         // A getter that throws counts as a value of the wrong type.
         let given = Reflect::get(&value, &key).map_err(|_| wrong_type())?;
@@ -42,6 +43,6 @@ pub fn read_options(value: JsValue) -> Result<Options, JsValue> {
     Ok(options)
 }
 
-fn refused(error: OptionError) -> JsValue {
+fn refused(error: OptionError<'_>) -> JsValue {
     type_error(&error.message())
 }

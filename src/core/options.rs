@@ -98,34 +98,34 @@ impl Named {
 
 /// The option a key of the options object names, or [`OptionError::Unknown`] for a key that
 /// is no option (often a typo).
-pub fn option_named(name: &str) -> Result<Named, OptionError> {
+pub fn option_named(name: &str) -> Result<Named, OptionError<'_>> {
     if name == URL {
         return Ok(Named::Url);
     }
     match NUMBER_OPTIONS.iter().find(|option| option.name == name) {
         Some(option) => Ok(Named::Number(option)),
-        None => Err(OptionError::Unknown(name.into())),
+        None => Err(OptionError::Unknown(name)),
     }
 }
 
 /// Why an option was refused: the `TypeError` message names the option.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum OptionError {
+pub enum OptionError<'a> {
     /// The name is not one of the documented options (often a typo).
-    Unknown(String),
+    Unknown(&'a str),
     /// The value has the wrong JS type.
     WrongType(&'static str),
     /// A number outside its allowed range (or not whole where it must be).
     OutOfRange(&'static str, Kind),
 }
 
-impl OptionError {
+impl OptionError<'_> {
     /// The sentence for the `TypeError`. (Joined with `concat`, not `format!`: the error
     /// path alone would otherwise link core's formatting machinery into the wasm.)
     pub fn message(&self) -> String {
         let (name, problem) = match self {
-            OptionError::Unknown(name) => (name.as_str(), "` is not a known option (url, maxReconnectAttempts, baseDelayMs, maxDelayMs, jitter, heartbeatIntervalMs, heartbeatTimeoutMs, outboxLimit)"),
+            OptionError::Unknown(name) => (*name, "` is not a known option (url, maxReconnectAttempts, baseDelayMs, maxDelayMs, jitter, heartbeatIntervalMs, heartbeatTimeoutMs, outboxLimit)"),
             OptionError::WrongType(name) => (*name, match *name {
                 URL => "` must be a string",
                 _ => "` must be a number",
@@ -169,7 +169,11 @@ impl Default for Options {
 
 impl Options {
     /// Sets the numeric `option` to `value`, or refuses a value outside its range.
-    pub fn set_number(&mut self, option: &NumberOption, value: f64) -> Result<(), OptionError> {
+    pub fn set_number(
+        &mut self,
+        option: &NumberOption,
+        value: f64,
+    ) -> Result<(), OptionError<'static>> {
         if !in_range(option.kind, value) {
             return Err(OptionError::OutOfRange(option.name, option.kind));
         }
@@ -194,7 +198,7 @@ mod tests {
     use super::*;
 
     /// The options with the numeric option called `name` set to `value`.
-    fn set(name: &str, value: f64) -> Result<Options, OptionError> {
+    fn set(name: &str, value: f64) -> Result<Options, OptionError<'static>> {
         let Ok(Named::Number(option)) = option_named(name) else {
             panic!("{name} is not a numeric option");
         };
