@@ -132,7 +132,7 @@ impl ChatWebSocketManager {
         let message = text(&message).ok_or_else(strings_only)?;
         let conversation_id = match conversation_id {
             None => None,
-            Some(id) => Some(text(&id).ok_or_else(strings_only)?),
+            Some(id) => Some((text(&id).ok_or_else(strings_only)?, id.into())),
         };
         Ok(outgoing::send_chat(&self.shared, message, conversation_id))
     }

@@ -34,15 +34,20 @@ pub fn send_text(shared: &Shared, text: String) -> bool {
 }
 
 /// Sends a `chat_message` for `message` with a fresh `client_message_id`, and returns the id
-/// (as a JS string, which the manager keeps too).
-pub fn send_chat(shared: &Shared, message: String, conversation_id: Option<String>) -> JsValue {
+/// (as a JS string, which the manager keeps too). `conversation_id` comes as a Rust string
+/// for the frame and as the JS string it was given, which the manager keeps.
+pub fn send_chat(
+    shared: &Shared,
+    message: String,
+    conversation_id: Option<(String, JsValue)>,
+) -> JsValue {
+    let (conversation_id, js_conversation_id) = conversation_id.unzip();
     let (id, js_id) = {
         let mut inner = shared.borrow_mut();
         inner.sent_chats = inner.sent_chats.wrapping_add(1);
         let id = client_message_id(Date::now(), inner.sent_chats, Math::random());
         let js_id = JsValue::from_str(&id);
-        let conversation_id = conversation_id.as_deref().map(JsValue::from_str);
-        inner.generations.expect(js_id.clone(), conversation_id);
+        inner.generations.expect(js_id.clone(), js_conversation_id);
         (id, js_id)
     };
     let frame: ClientFrame<'_, ()> = ClientFrame::ChatMessage(ChatRequest {
