@@ -38,6 +38,18 @@ pub struct StoredFrame {
     pub text: Utf8Bytes,
 }
 
+#[cfg(test)]
+impl StoredFrame {
+    /// A frame whose text is `frame <offset>`, for tests.
+    pub fn numbered(offset: u64, terminal: bool) -> StoredFrame {
+        StoredFrame {
+            offset,
+            terminal,
+            text: Utf8Bytes::from(format!("frame {offset}")),
+        }
+    }
+}
+
 /// How far a reader at some offset is behind the newest frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Backlog {

@@ -134,27 +134,24 @@ impl GenerationFrames {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::extract::ws::Utf8Bytes;
-
-    fn frame(offset: u64, terminal: bool) -> StoredFrame {
-        StoredFrame {
-            offset,
-            terminal,
-            text: Utf8Bytes::from(format!("frame {offset}")),
-        }
-    }
 
     #[test]
     fn reads_wake_ups_and_expiry() {
         let frames = GenerationFrames::new(BufferBounds::default());
         let mut wake = frames.subscribe().unwrap();
         assert_eq!(frames.next_after(0), Next::Pending);
-        frames.append(frame(1, false));
-        frames.append(frame(2, true));
+        frames.append(StoredFrame::numbered(1, false));
+        frames.append(StoredFrame::numbered(2, true));
         assert!(wake.has_changed().unwrap());
         assert_eq!(*wake.borrow_and_update(), 2);
-        assert_eq!(frames.next_after(0), Next::Frame(frame(1, false)));
-        assert_eq!(frames.next_after(1), Next::Frame(frame(2, true)));
+        assert_eq!(
+            frames.next_after(0),
+            Next::Frame(StoredFrame::numbered(1, false))
+        );
+        assert_eq!(
+            frames.next_after(1),
+            Next::Frame(StoredFrame::numbered(2, true))
+        );
         assert_eq!(frames.next_after(2), Next::Done);
         assert_eq!(frames.next_after(7), Next::Done);
         assert_eq!(
@@ -181,10 +178,13 @@ mod tests {
             max_bytes: 1_000,
         });
         for offset in 1..=4 {
-            frames.append(frame(offset, false));
+            frames.append(StoredFrame::numbered(offset, false));
         }
         assert_eq!(frames.next_after(1), Next::Evicted);
-        assert_eq!(frames.next_after(2), Next::Frame(frame(3, false)));
+        assert_eq!(
+            frames.next_after(2),
+            Next::Frame(StoredFrame::numbered(3, false))
+        );
         assert_eq!(frames.backlog(2).frames, 2);
         assert_eq!(frames.progress().map(|p| p.first_kept), Some(3));
     }

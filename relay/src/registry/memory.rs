@@ -165,7 +165,6 @@ mod tests {
     use crate::auth::TokenId;
     use crate::registry::buffer::StoredFrame;
     use crate::registry::frames::Next;
-    use axum::extract::ws::Utf8Bytes;
 
     fn scope(owner: u32) -> Scope {
         Scope {
@@ -183,19 +182,11 @@ mod tests {
         }
     }
 
-    fn frame(offset: u64, terminal: bool) -> StoredFrame {
-        StoredFrame {
-            offset,
-            terminal,
-            text: Utf8Bytes::from(format!("frame {offset}")),
-        }
-    }
-
     #[test]
     fn generations_are_found_by_each_id_only_in_their_scope() {
         let store = MemoryStore::new(BufferBounds::default(), 10);
         let frames = store.open(meta(1, "m1", Some("c1"), "conv")).unwrap();
-        frames.append(frame(1, false));
+        frames.append(StoredFrame::numbered(1, false));
         for target in [
             ResumeTarget::MessageId("m1"),
             ResumeTarget::ClientMessageId("c1"),
@@ -230,7 +221,7 @@ mod tests {
     fn expiry_drops_the_frames_and_keeps_the_ids() {
         let store = MemoryStore::new(BufferBounds::default(), 10);
         let frames = store.open(meta(0, "m", None, "conv")).unwrap();
-        frames.append(frame(1, false));
+        frames.append(StoredFrame::numbered(1, false));
         assert_eq!(store.kept(), (1, "frame 1".len()));
         store.expire("m");
         assert_eq!(frames.next_after(0), Next::Gone);
@@ -278,7 +269,7 @@ mod tests {
         );
         let frames = store.open(meta(0, "m", None, "conv")).unwrap();
         for offset in 1..=4 {
-            frames.append(frame(offset, false));
+            frames.append(StoredFrame::numbered(offset, false));
         }
         assert!(matches!(
             store.find(&scope(0), ResumeTarget::MessageId("m")),
