@@ -118,11 +118,9 @@ impl GenerationFrames {
         })
     }
 
-    /// Bytes of frame text kept right now (0 once expired).
-    pub fn kept_bytes(&self) -> usize {
-        self.lock()
-            .as_ref()
-            .map_or(0, |kept| kept.buffer.kept_bytes())
+    /// Bytes of frame text kept right now; `None` once expired.
+    pub fn kept_bytes(&self) -> Option<usize> {
+        self.lock().as_ref().map(|kept| kept.buffer.kept_bytes())
     }
 
     /// Drops the frames and closes the wake-up; false when they were dropped already.
@@ -168,7 +166,7 @@ mod tests {
         assert!(wake.has_changed().is_err(), "expiry closes the wake-up");
         assert!(frames.subscribe().is_none());
         assert_eq!(frames.progress(), None);
-        assert_eq!(frames.kept_bytes(), 0);
+        assert_eq!(frames.kept_bytes(), None);
     }
 
     #[test]

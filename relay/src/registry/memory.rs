@@ -80,10 +80,8 @@ impl MemoryStore {
         inner
             .streams
             .values()
-            .filter(|s| s.frames.progress().is_some())
-            .fold((0, 0), |(n, bytes), s| {
-                (n + 1, bytes + s.frames.kept_bytes())
-            })
+            .filter_map(|s| s.frames.kept_bytes())
+            .fold((0, 0), |(n, bytes), kept| (n + 1, bytes + kept))
     }
 }
 
