@@ -1,6 +1,6 @@
 //! The chat endpoint: `{base}/ws/chat/{session_id}/?token={token}`.
 //!
-//! The browser's URL parser splits the `url` option (see `browser/endpoint.rs`); the rules
+//! The browser's URL parser normalises the `url` option (see `browser/endpoint.rs`); the rules
 //! for what a base may be, and how the endpoint is put together, are here. A base must be an
 //! absolute `ws:`, `wss:`, `http:` or `https:` URL (the last two map to `ws:`/`wss:`) with a
 //! host and no credentials, query or fragment. Session id and token are percent-encoded as
@@ -14,19 +14,6 @@ use super::text::join;
 
 /// The base URL used when there is no page `location` to derive one from.
 pub const FALLBACK_BASE: &str = "ws://localhost:8000";
-
-/// A base URL as the browser's `URL` parser split it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ParsedBase {
-    /// `URL.protocol`, such as `wss:` (lower case).
-    pub protocol: String,
-    /// `URL.host`: host name and port.
-    pub host: String,
-    /// `URL.pathname`, at least `/` for these schemes.
-    pub pathname: String,
-    /// `URL.href`, the whole URL as the parser normalised it.
-    pub href: String,
-}
 
 /// `(URL.protocol, the WebSocket scheme it maps to)`.
 const SCHEMES: [(&str, &str); 4] = [
@@ -50,35 +37,49 @@ pub fn page_base(protocol: &str, host: &str) -> String {
     join(&[scheme, host])
 }
 
-/// The endpoint URL for `session_id` and `token` on `base`.
-pub fn chat_url(base: &ParsedBase, session_id: &str, token: &str) -> Result<String, ErrorCode> {
-    let scheme = SCHEMES
+/// The endpoint URL for `session_id` and `token` on the base `base_href`, a URL as the
+/// browser's `URL` parser wrote it (`URL.href`). For the schemes above that is
+/// `{protocol}//{credentials@}{host}{path}{?query}{#fragment}`, so the base is read from it
+/// rather than from `URL.protocol`, `.host` and `.pathname`: three imports and three strings
+/// copied into wasm (README "Size").
+pub fn chat_url(base_href: &str, session_id: &str, token: &str) -> Result<String, ErrorCode> {
+    let (scheme, host_and_path) = SCHEMES
         .iter()
-        .find(|(protocol, _)| *protocol == base.protocol)
-        .map(|(_, scheme)| *scheme)
+        .find_map(|(protocol, scheme)| {
+            let rest = base_href.strip_prefix(protocol)?.strip_prefix("//")?;
+            Some((*scheme, rest))
+        })
         .ok_or(ErrorCode::InvalidUrl)?;
-    // `href` is exactly protocol, host and path when there are no credentials, query or
-    // fragment. A `%` in the host is Chromium percent-encoding characters, such as spaces,
-    // that the URL standard (and Firefox) refuse in a host. (Looked for byte by byte:
-    // `str::contains(char)` links core's memchr, 68 B gzip for this one check.)
-    let plain = join(&[base.protocol.as_str(), "//", &base.host, &base.pathname]);
-    if base.href != plain
-        || base.host.is_empty()
-        || base.host.bytes().any(|byte| byte == b'%')
-        || matches!(session_id, "" | "." | "..")
-    {
+    if !is_host_and_path(host_and_path) || matches!(session_id, "" | "." | "..") {
         return Err(ErrorCode::InvalidUrl);
     }
-    let slash = if base.pathname.ends_with('/') {
+    let slash = if host_and_path.ends_with('/') {
         ""
     } else {
         "/"
     };
-    let mut url = join(&[scheme, &base.host, &base.pathname, slash, "ws/chat/"]);
+    let mut url = join(&[scheme, host_and_path, slash, "ws/chat/"]);
     encode_uri_component(session_id, &mut url);
     url.push_str("/?token=");
     encode_uri_component(token, &mut url);
     Ok(url)
+}
+
+/// Whether `rest`, a base URL after its `protocol//`, is a host and a path only: the host
+/// not empty, without credentials (which end with `@`) or a `%` (Chromium percent-encodes
+/// characters, such as spaces, that the URL standard and Firefox refuse in a host), and no
+/// query or fragment (`?`, `#`). Byte by byte: `str::contains(char)` links core's memchr.
+fn is_host_and_path(rest: &str) -> bool {
+    let mut in_host = true;
+    for byte in rest.bytes() {
+        match byte {
+            b'/' => in_host = false,
+            b'?' | b'#' => return false,
+            b'@' | b'%' if in_host => return false,
+            _ => {}
+        }
+    }
+    !rest.is_empty() && !rest.starts_with('/')
 }
 
 /// Appends `text` to `out` percent-encoded as JS `encodeURIComponent` does: ASCII letters,
@@ -107,67 +108,72 @@ pub fn encode_uri_component(text: &str, out: &mut String) {
 mod tests {
     use super::*;
 
-    /// What the browser's parser gives for the simple bases used here.
-    fn parsed(protocol: &str, host: &str, pathname: &str) -> ParsedBase {
-        ParsedBase {
-            protocol: protocol.into(),
-            host: host.into(),
-            pathname: pathname.into(),
-            href: join(&[protocol, "//", host, pathname]),
-        }
-    }
-
     #[test]
     fn follows_the_django_channels_path() {
-        let url = chat_url(&parsed("ws:", "localhost:8000", "/"), "session_123", "abc");
+        let url = chat_url("ws://localhost:8000/", "session_123", "abc");
         assert_eq!(
             url.as_deref(),
             Ok("ws://localhost:8000/ws/chat/session_123/?token=abc")
         );
-        let url = chat_url(&parsed("https:", "chat.example", "/api"), "s", "t");
+        let url = chat_url("https://chat.example/api", "s", "t");
         assert_eq!(
             url.as_deref(),
             Ok("wss://chat.example/api/ws/chat/s/?token=t")
         );
-        let url = chat_url(&parsed("http:", "h:9", "/api/"), "s", "t");
+        let url = chat_url("http://h:9/api/", "s", "t");
         assert_eq!(url.as_deref(), Ok("ws://h:9/api/ws/chat/s/?token=t"));
+        // The page's base, which has no path.
+        let url = chat_url(&page_base("https:", "chat.example:8443"), "s", "t");
+        assert_eq!(
+            url.as_deref(),
+            Ok("wss://chat.example:8443/ws/chat/s/?token=t")
+        );
     }
 
     #[test]
     fn encodes_like_encode_uri_component() {
-        let url = chat_url(&parsed("ws:", "h", "/"), "a b/c?", "x+y=z&é");
+        let url = chat_url("ws://h/", "a b/c?", "x+y=z&é");
         assert_eq!(
             url.as_deref(),
             Ok("ws://h/ws/chat/a%20b%2Fc%3F/?token=x%2By%3Dz%26%C3%A9")
         );
-        let url = chat_url(&parsed("ws:", "h", "/"), "-_.!~*'()", "");
+        let url = chat_url("ws://h/", "-_.!~*'()", "");
         assert_eq!(url.as_deref(), Ok("ws://h/ws/chat/-_.!~*'()/?token="));
     }
 
     #[test]
     fn refuses_other_schemes_credentials_queries_and_odd_hosts() {
         let bad = [
-            parsed("ftp:", "h", "/"),
-            parsed("ws:", "", "/"),
-            parsed("ws:", "h%20h", "/"),
-            ParsedBase {
-                href: "ws://h/?x=1".into(),
-                ..parsed("ws:", "h", "/")
-            },
-            ParsedBase {
-                href: "ws://u@h/".into(),
-                ..parsed("ws:", "h", "/")
-            },
+            "ftp://h/",
+            "wsx://h/",
+            "ws:/h/",
+            "ws://",
+            "ws:///",
+            "ws://h%20h/",
+            "ws://h/?x=1",
+            "ws://h/?",
+            "ws://h/#top",
+            "ws://u@h/",
+            "ws://u:p@h/",
+            "localhost:8000",
         ];
         for base in bad {
             assert_eq!(
-                chat_url(&base, "s", "t"),
+                chat_url(base, "s", "t"),
                 Err(ErrorCode::InvalidUrl),
-                "{base:?}"
+                "{base}"
             );
         }
-        let empty_session = chat_url(&parsed("ws:", "h", "/"), "", "t");
+        let empty_session = chat_url("ws://h/", "", "t");
         assert_eq!(empty_session, Err(ErrorCode::InvalidUrl));
+    }
+
+    #[test]
+    fn a_path_may_hold_what_a_host_may_not() {
+        let url = chat_url("wss://h/a@b/%20/", "s", "t");
+        assert_eq!(url.as_deref(), Ok("wss://h/a@b/%20/ws/chat/s/?token=t"));
+        let url = chat_url("ws://[::1]:8000/", "s", "t");
+        assert_eq!(url.as_deref(), Ok("ws://[::1]:8000/ws/chat/s/?token=t"));
     }
 
     /// Found by `fuzz/fuzz_targets/core_endpoint.rs` (`crash-70ba76e8…`): `encodeURIComponent`
@@ -175,17 +181,16 @@ mod tests {
     /// browser's URL parser reads as `ws://h/ws/chat/?token=…` (and `..` as `/ws/`).
     #[test]
     fn a_session_id_cannot_step_out_of_its_path_segment() {
-        let base = parsed("ws:", "h", "/");
         for dots in [".", ".."] {
             assert_eq!(
-                chat_url(&base, dots, "t"),
+                chat_url("ws://h/", dots, "t"),
                 Err(ErrorCode::InvalidUrl),
                 "{dots}"
             );
         }
-        let url = chat_url(&base, "...", "t");
+        let url = chat_url("ws://h/", "...", "t");
         assert_eq!(url.as_deref(), Ok("ws://h/ws/chat/.../?token=t"));
-        let url = chat_url(&base, "./..", "t");
+        let url = chat_url("ws://h/", "./..", "t");
         assert_eq!(url.as_deref(), Ok("ws://h/ws/chat/.%2F../?token=t"));
     }
 
