@@ -73,11 +73,8 @@ impl ChatWebSocketManager {
         if self.shared.borrow().life.state() == ConnectionState::Open {
             return Promise::resolve(&JsValue::UNDEFINED);
         }
-        let mut waiter = None;
-        let promise = Promise::new(&mut |resolve, reject| {
-            waiter = Some(Waiter { resolve, reject });
-        });
-        self.shared.borrow_mut().waiters.extend(waiter);
+        let (promise, waiter) = Waiter::new();
+        self.shared.borrow_mut().waiters.push(waiter);
         connection::start(&self.shared);
         promise
     }

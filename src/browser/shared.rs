@@ -5,13 +5,14 @@
 //! The manager holds the only strong reference; every listener and timer holds a [`Weak`]
 //! one, so freeing the manager drops the state, and with it every listener and timer.
 
+use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::{Ref, RefCell, RefMut};
+use core::cell::{Cell, Ref, RefCell, RefMut};
 use core::mem;
 
-use js_sys::{Function, JsString};
+use js_sys::{Function, JsString, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::auth_token::AuthToken;
@@ -85,10 +86,39 @@ impl StreamText for JsText {
     }
 }
 
-/// A pending `connect()` promise.
+/// A pending `connect()` promise, held by its `resolve` alone: a failure resolves it with a
+/// rejected promise, which rejects it with the same error.
 pub struct Waiter {
-    pub resolve: Function,
-    pub reject: Function,
+    resolve: Function,
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = Promise, extends = Promise)]
+    type PromiseWithExecutor;
+
+    /// `new Promise(executor)` with an executor made by us: js-sys' `Promise::new` takes a
+    /// closure of `resolve` and `reject`, a closure type of its own that brings its own invoke
+    /// shim and glue (168 B gzip with the `reject` it needs, README "Size").
+    #[wasm_bindgen(constructor, js_class = "Promise")]
+    fn new(executor: &Function) -> PromiseWithExecutor;
+}
+
+impl Waiter {
+    /// A new pending promise, and the waiter that settles it. The executor is the package's
+    /// one closure type, `FnMut(JsValue)`, so it takes `resolve` only; it runs at once.
+    pub fn new() -> (Promise, Waiter) {
+        let resolve = Rc::new(Cell::new(JsValue::UNDEFINED));
+        let executor = {
+            let resolve = resolve.clone();
+            Closure::<dyn FnMut(JsValue)>::wrap(Box::new(move |given| resolve.set(given)))
+        };
+        let promise = PromiseWithExecutor::new(executor.as_ref().unchecked_ref());
+        let waiter = Waiter {
+            resolve: resolve.take().unchecked_into(),
+        };
+        (promise.into(), waiter)
+    }
 }
 
 /// Everything a manager knows.
@@ -205,14 +235,14 @@ pub fn report(shared: &Shared, code: ErrorCode) {
     emit(shared, Slot::Error, &js::error_frame(code, &[]));
 }
 
-/// Resolves (or rejects, with an `Error` carrying `code`) every pending `connect()`.
+/// Resolves (or rejects, with an `Error` carrying `code`) every pending `connect()`. A
+/// rejected promise is made per waiter, never without one: unawaited, it would be reported.
 pub fn settle(waiters: Vec<Waiter>, outcome: Result<(), ErrorCode>) {
     for waiter in waiters {
-        let _ = match outcome {
-            Ok(()) => waiter.resolve.call0(&JsValue::UNDEFINED),
-            Err(code) => waiter
-                .reject
-                .call1(&JsValue::UNDEFINED, &js::coded_error(code)),
+        let value = match outcome {
+            Ok(()) => JsValue::UNDEFINED,
+            Err(code) => Promise::reject(&js::coded_error(code)).into(),
         };
+        let _ = waiter.resolve.call1(&JsValue::UNDEFINED, &value);
     }
 }
