@@ -130,8 +130,7 @@ fn options_at(server: &str, extra: &str) -> JsValue {
 }
 
 fn probe(session: &str, token: JsValue, options: JsValue) -> Probe {
-    let manager = ChatWebSocketManager::new(session.into(), token, Some(options.unchecked_into()))
-        .expect("valid manager");
+    let manager = ChatWebSocketManager::new(session.into(), token, options).expect("valid manager");
     let events: Rc<RefCell<Vec<(&'static str, JsValue)>>> = Rc::default();
     let mut closures = Vec::new();
     for (name, setter) in CALLBACKS {
@@ -350,42 +349,31 @@ fn endpoint_urls_follow_the_django_channels_path() {
     assert_eq!(endpoint("ws://h", "", "t"), None, "empty session refused");
     // A lone surrogate cannot be URI-encoded without changing it, so it is refused.
     let lone_surrogate: JsValue = js_sys::JsString::from_char_code1(0xd800).into();
-    let refused = ChatWebSocketManager::new("s".into(), lone_surrogate, None);
+    let refused = ChatWebSocketManager::new("s".into(), lone_surrogate, JsValue::UNDEFINED);
     assert!(refused.err().unwrap().is_instance_of::<js_sys::TypeError>());
 }
 
 #[wasm_bindgen_test]
 fn bad_constructor_arguments_throw_type_errors() {
-    let unknown = ChatWebSocketManager::new(
-        "s".into(),
-        "t".into(),
-        Some(json(r#"{"maxReconectAttempts":3}"#).unchecked_into()),
-    );
+    let unknown =
+        ChatWebSocketManager::new("s".into(), "t".into(), json(r#"{"maxReconectAttempts":3}"#));
     let error = unknown.err().expect("unknown option refused");
     assert!(error.is_instance_of::<js_sys::TypeError>());
     assert!(path(&error, "message").contains("`maxReconectAttempts` is not a known option"));
 
-    let wrong = ChatWebSocketManager::new(
-        "s".into(),
-        "t".into(),
-        Some(json(r#"{"baseDelayMs":"20"}"#).unchecked_into()),
-    );
+    let wrong = ChatWebSocketManager::new("s".into(), "t".into(), json(r#"{"baseDelayMs":"20"}"#));
     assert!(path(&wrong.err().unwrap(), "message").contains("`baseDelayMs` must be a number"));
-    let range = ChatWebSocketManager::new(
-        "s".into(),
-        "t".into(),
-        Some(json(r#"{"jitter":2}"#).unchecked_into()),
-    );
+    let range = ChatWebSocketManager::new("s".into(), "t".into(), json(r#"{"jitter":2}"#));
     assert!(
         path(&range.err().unwrap(), "message").contains("`jitter` must be a number from 0 to 1")
     );
-    let token = ChatWebSocketManager::new("s".into(), JsValue::from(5), None);
+    let token = ChatWebSocketManager::new("s".into(), JsValue::from(5), JsValue::UNDEFINED);
     assert!(token.err().unwrap().is_instance_of::<js_sys::TypeError>());
-    let session = ChatWebSocketManager::new("".into(), "t".into(), None);
+    let session = ChatWebSocketManager::new("".into(), "t".into(), JsValue::UNDEFINED);
     assert!(session.is_err());
-    let session = ChatWebSocketManager::new(JsValue::from(7), "t".into(), None);
+    let session = ChatWebSocketManager::new(JsValue::from(7), "t".into(), JsValue::UNDEFINED);
     assert!(session.err().unwrap().is_instance_of::<js_sys::TypeError>());
-    let manager = ChatWebSocketManager::new("s".into(), "t".into(), None).unwrap();
+    let manager = ChatWebSocketManager::new("s".into(), "t".into(), JsValue::UNDEFINED).unwrap();
     assert!(
         manager.set_on_pong(JsValue::from(3)).is_err(),
         "non-function callback refused"

@@ -15,13 +15,6 @@ use crate::core::error::ErrorCode;
 use crate::core::generations::ResumeBy;
 use crate::core::state::ConnectionState;
 
-#[wasm_bindgen]
-extern "C" {
-    /// The options object, typed as `ChatWebSocketOptions` for TypeScript.
-    #[wasm_bindgen(typescript_type = "ChatWebSocketOptions")]
-    pub type OptionsBag;
-}
-
 /// A WebSocket chat connection that reconnects, keeps itself alive and dispatches
 /// server frames by `type` to callbacks.
 ///
@@ -47,7 +40,11 @@ impl ChatWebSocketManager {
         #[wasm_bindgen(js_name = sessionId, unchecked_param_type = "string")] session_id: JsValue,
         #[wasm_bindgen(js_name = authToken, unchecked_param_type = "AuthToken")]
         auth_token: JsValue,
-        options: Option<OptionsBag>,
+        // A `JsValue` typed for TypeScript, not `Option<…>`, which the glue would check and
+        // hand over as a table index: 32 B gzip (README "Size"). `undefined` and `null` both
+        // give the defaults (`read_options`).
+        #[wasm_bindgen(unchecked_optional_param_type = "ChatWebSocketOptions | null")]
+        options: JsValue,
     ) -> Result<ChatWebSocketManager, JsValue> {
         let Some(session_id) = text(&session_id).filter(|id| !id.is_empty()) else {
             return Err(type_error("chatwire: sessionId must be a non-empty string"));
@@ -57,7 +54,7 @@ impl ChatWebSocketManager {
                 "chatwire: authToken must be a string or a function",
             ));
         };
-        let options = read_options(options.map_or(JsValue::UNDEFINED, Into::into))?;
+        let options = read_options(options)?;
         let inner = Inner::new(session_id, auth_token, options);
         Ok(ChatWebSocketManager {
             shared: Shared::new(inner),
