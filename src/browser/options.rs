@@ -8,7 +8,7 @@
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::js::type_error;
+use super::js::{get, type_error};
 use crate::core::options::{option_named, Named, OptionError, Options};
 
 /// The options argument, validated; `undefined` or `null` gives the defaults.
@@ -23,8 +23,15 @@ pub fn read_options(value: JsValue) -> Result<Options, JsValue> {
     if !value.is_object() || value.is_function() || Array::is_array(&value) {
         return Err(type_error("chatwire: options must be an object"));
     }
-    for key in Object::keys(value.unchecked_ref::<Object>()) {
-        let name = key.as_string().unwrap_or_default();
+    let keys = Object::keys(value.unchecked_ref::<Object>());
+    // Read with the `Reflect.get` binding the frames use, not js-sys' `Array` iterator and
+    // its `length` and index bindings (106 B gzip, README "Size"): `Object.keys` gives
+    // strings only, so the first index that reads anything else (`undefined`) is the end.
+    for index in 0u32.. {
+        let key = get(&keys, &JsValue::from(index));
+        let Some(name) = key.as_string() else {
+            break;
+        };
         let named = option_named(&name).map_err(refused)?;
         let wrong_type = || refused(OptionError::WrongType(named.name()));
         // A getter that throws counts as a value of the wrong type.
