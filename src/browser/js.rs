@@ -49,7 +49,7 @@ pub fn set(target: &JsValue, key: &str, value: &JsValue) {
 
 /// `target[key]` of a plain object (what `JSON.parse` made, or the manager itself), or
 /// `undefined` when `target` is not an object. Such objects have no getters, so the read
-/// cannot throw.
+/// cannot throw; nor can the getters of the page's `location` and of a `URL`.
 pub fn get(target: &JsValue, key: &JsValue) -> JsValue {
     if target.is_object() {
         get_plain_field(target, key)
