@@ -5,6 +5,7 @@
 // Writes bench/results/browser.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { collectGarbage, launch, waitFor } from "./cdp.mjs";
+import { flood as floodIn, measureDispatch, median } from "./dispatch.mjs";
 import { startServer } from "./server.mjs";
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -15,12 +16,6 @@ const MEMORY_FRAMES = env("BENCH_MEMORY_FRAMES", 1_000_000);
 /** Tokens per message in the memory floods (1,000 messages of 1,000 tokens by default). */
 const MEMORY_PER_MESSAGE = env("BENCH_MEMORY_PER_MESSAGE", 1_000);
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
 const server = await startServer();
 let browser;
@@ -39,60 +34,10 @@ try {
     const wasmBytes = await browser.evaluate("window.bench.wasmMemoryBytes()");
     return { jsHeapUsed: heap.usedSize, wasmMemory: wasmBytes };
   };
-  // Main-thread time, from Chromium's own counters: frames/s is bounded by the browser's
-  // WebSocket pipeline, so the per-frame script time is what shows a manager's cost.
-  await browser.send("Performance.enable", { timeDomain: "threadTicks" });
-  const mainThread = async () => {
-    const { metrics } = await browser.send("Performance.getMetrics");
-    const get = (name) => metrics.find((m) => m.name === name)?.value ?? 0;
-    return { script: get("ScriptDuration"), task: get("TaskDuration") };
-  };
-  const flood = (kind, total, per, transport = "fake") =>
-    browser.evaluate(`window.bench.flood(${JSON.stringify(kind)}, ${total}, ${per}, ${JSON.stringify(transport)})`);
-
+  const flood = (kind, total, per, transport = "fake") => floodIn(browser, kind, total, per, transport);
   // Dispatch throughput: warm up every path, then alternate which goes first in each round.
-  // "bare" (a WebSocket that only counts) is the floor Chromium itself sets.
   console.error(`dispatch: ${RUNS} alternating runs of ${FLOOD_FRAMES} frames per manager`);
-  for (const kind of ["chatwire", "seed", "bare"]) await flood(kind, 20_000, 0);
-  const runs = { chatwire: [], seed: [], bare: [] };
-  const scriptPerFrame = { chatwire: [], seed: [], bare: [] };
-  const taskPerFrame = { chatwire: [], seed: [], bare: [] };
-  const orders = [
-    ["chatwire", "seed", "bare"],
-    ["seed", "chatwire", "bare"],
-  ];
-  for (let i = 0; i < RUNS; i++) {
-    for (const kind of orders[i % 2]) {
-      await gc();
-      const before = await mainThread();
-      const r = await flood(kind, FLOOD_FRAMES, 0);
-      const after = await mainThread();
-      if (r.frames !== FLOOD_FRAMES) throw new Error(`${kind}: counted ${r.frames} of ${FLOOD_FRAMES}`);
-      runs[kind].push(r.fps);
-      const scriptUs = ((after.script - before.script) * 1e6) / FLOOD_FRAMES;
-      const taskUs = ((after.task - before.task) * 1e6) / FLOOD_FRAMES;
-      scriptPerFrame[kind].push(scriptUs);
-      taskPerFrame[kind].push(taskUs);
-      console.error(`  ${kind.padEnd(8)} ${Math.round(r.fps).toLocaleString("en")} frames/s (${r.ms.toFixed(0)} ms), main thread per frame: script ${scriptUs.toFixed(2)} µs, tasks ${taskUs.toFixed(2)} µs`);
-    }
-  }
-  const pairRatios = runs.chatwire.map((c, i) => c / runs.seed[i]);
-  result.dispatch = {
-    frames: FLOOD_FRAMES,
-    runs: RUNS,
-    chatwireFps: runs.chatwire,
-    seedFps: runs.seed,
-    bareFps: runs.bare,
-    bareMedianFps: median(runs.bare),
-    chatwireMedianFps: median(runs.chatwire),
-    seedMedianFps: median(runs.seed),
-    ratio: median(runs.chatwire) / median(runs.seed),
-    scriptUsPerFrame: scriptPerFrame,
-    taskUsPerFrame: taskPerFrame,
-    medianScriptUs: Object.fromEntries(Object.entries(scriptPerFrame).map(([k, v]) => [k, median(v)])),
-    medianTaskUs: Object.fromEntries(Object.entries(taskPerFrame).map(([k, v]) => [k, median(v)])),
-    medianPairRatio: median(pairRatios),
-  };
+  result.dispatch = await measureDispatch(browser, { frames: FLOOD_FRAMES, runs: RUNS, log: (line) => console.error(line) });
   // For reference: the same flood over a real WebSocket, where the socket is the ceiling.
   const SOCKET_RUNS = 3;
   const overSocket = { runs: SOCKET_RUNS };

@@ -79,7 +79,7 @@ async function flood(ws, total, perMessage) {
   }
 }
 
-async function serveStatic(req, res) {
+async function serveStatic(req, res, pkgDir) {
   if (req.url === "/favicon.ico") {
     res.writeHead(204).end();
     return;
@@ -90,7 +90,8 @@ async function serveStatic(req, res) {
     return;
   }
   try {
-    const body = await readFile(root + path);
+    const file = pkgDir && path.startsWith("pkg/") ? pkgDir + path.slice("pkg/".length) : root + path;
+    const body = await readFile(file);
     res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream", "cache-control": "no-store" });
     res.end(body);
   } catch {
@@ -98,9 +99,13 @@ async function serveStatic(req, res) {
   }
 }
 
-/** Starts the server on 127.0.0.1 (port 0: a free port); resolves to { url, wsUrl, close }. */
-export async function startServer() {
-  const http = createServer((req, res) => void serveStatic(req, res));
+/**
+ * Starts the server on 127.0.0.1 (port 0: a free port); resolves to { url, wsUrl, close }.
+ * `pkgDir` (a directory path ending in "/") serves /pkg/ from another build of the package,
+ * for A/B runs (./frames-ab.mjs).
+ */
+export async function startServer({ pkgDir } = {}) {
+  const http = createServer((req, res) => void serveStatic(req, res, pkgDir));
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   http.on("upgrade", (req, socket, head) => {
     const m = /^\/ws\/chat\/([^/?]+)\/?/.exec(req.url);
