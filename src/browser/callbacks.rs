@@ -65,7 +65,7 @@ impl Callbacks {
 
     /// Sets (or clears, with `null`/`undefined`) the callback in `slot`.
     pub fn set(&mut self, slot: Slot, value: JsValue) -> Result<(), JsValue> {
-        self.slots[slot as usize] = if value.is_null() || value.is_undefined() {
+        self.slots[slot as usize] = if value.is_null_or_undefined() {
             None
         } else {
             let Ok(function) = value.dyn_into::<Function>() else {

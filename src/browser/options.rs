@@ -5,7 +5,7 @@
 //! errors format serde's messages, which links core's float and `Debug` formatting into the
 //! wasm (+17,7xx B gzip measured, README "Size"), for one object read once per manager.
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::js::{get, type_error};
@@ -17,10 +17,10 @@ use crate::core::options::{option_named, Named, OptionError, Options};
 /// through that key (a JS string already, so no option name is made again to read it).
 pub fn read_options(value: JsValue) -> Result<Options, JsValue> {
     let mut options = Options::default();
-    if value.is_undefined() || value.is_null() {
+    if value.is_null_or_undefined() {
         return Ok(options);
     }
-    if !value.is_object() || value.is_function() || Array::is_array(&value) {
+    if !value.is_object() || value.is_function() || value.is_array() {
         return Err(type_error("chatwire: options must be an object"));
     }
     let keys = Object::keys(value.unchecked_ref::<Object>());
@@ -36,7 +36,7 @@ pub fn read_options(value: JsValue) -> Result<Options, JsValue> {
         let wrong_type = || refused(OptionError::WrongType(named.name()));
         // A getter that throws counts as a value of the wrong type.
         let given = Reflect::get(&value, &key).map_err(|_| wrong_type())?;
-        if given.is_undefined() || given.is_null() {
+        if given.is_null_or_undefined() {
             continue;
         }
         match named {
