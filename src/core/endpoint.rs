@@ -15,12 +15,13 @@ use super::text::join;
 /// The base URL used when there is no page `location` to derive one from.
 pub const FALLBACK_BASE: &str = "ws://localhost:8000";
 
-/// `(URL.protocol, the WebSocket scheme it maps to)`.
+/// `(how the href of a base with this scheme begins, the WebSocket scheme it maps to)`: the
+/// scheme with its `//`, one prefix to strip (two were 44 B gzip more, README "Size").
 const SCHEMES: [(&str, &str); 4] = [
-    ("ws:", "ws://"),
-    ("wss:", "wss://"),
-    ("http:", "ws://"),
-    ("https:", "wss://"),
+    ("ws://", "ws://"),
+    ("wss://", "wss://"),
+    ("http://", "ws://"),
+    ("https://", "wss://"),
 ];
 
 /// The WebSocket base for a page at `protocol` and `host` (`wss:` on an `https:` page), or
@@ -45,10 +46,7 @@ pub fn page_base(protocol: &str, host: &str) -> String {
 pub fn chat_url(base_href: &str, session_id: &str, token: &str) -> Result<String, ErrorCode> {
     let (scheme, host_and_path) = SCHEMES
         .iter()
-        .find_map(|(protocol, scheme)| {
-            let rest = base_href.strip_prefix(protocol)?.strip_prefix("//")?;
-            Some((*scheme, rest))
-        })
+        .find_map(|(prefix, scheme)| Some((*scheme, base_href.strip_prefix(prefix)?)))
         .ok_or(ErrorCode::InvalidUrl)?;
     if !is_host_and_path(host_and_path) || matches!(session_id, "" | "." | "..") {
         return Err(ErrorCode::InvalidUrl);
