@@ -51,7 +51,9 @@ pub fn chat_url(base_href: &str, session_id: &str, token: &str) -> Result<String
     if !is_host_and_path(host_and_path) || matches!(session_id, "" | "." | "..") {
         return Err(ErrorCode::InvalidUrl);
     }
-    let slash = if host_and_path.ends_with('/') {
+    // `"/"`, not `'/'`, here and in `is_host_and_path`: a `char` pattern decodes the UTF-8
+    // at that end of the string (84 B gzip for the two, README "Size").
+    let slash = if host_and_path.ends_with("/") {
         ""
     } else {
         "/"
@@ -77,7 +79,7 @@ fn is_host_and_path(rest: &str) -> bool {
             _ => {}
         }
     }
-    !rest.is_empty() && !rest.starts_with('/')
+    !rest.is_empty() && !rest.starts_with("/")
 }
 
 /// Appends `text` to `out` percent-encoded as JS `encodeURIComponent` does: ASCII letters,
