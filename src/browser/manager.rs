@@ -70,8 +70,7 @@ impl ChatWebSocketManager {
         if self.shared.borrow().life.state() == ConnectionState::Open {
             return Promise::resolve(&JsValue::UNDEFINED);
         }
-        let (promise, waiter) = Waiter::new();
-        self.shared.borrow_mut().waiters.push(waiter);
+        let promise = Waiter::promise(&self.shared);
         connection::start(&self.shared);
         promise
     }

@@ -9,7 +9,7 @@ use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::{Cell, Ref, RefCell, RefMut};
+use core::cell::{Ref, RefCell, RefMut};
 use core::mem;
 
 use js_sys::{Function, JsString, Promise};
@@ -105,19 +105,18 @@ extern "C" {
 }
 
 impl Waiter {
-    /// A new pending promise, and the waiter that settles it. The executor is the package's
-    /// one closure type, `FnMut(JsValue)`, so it takes `resolve` only; it runs at once.
-    pub fn new() -> (Promise, Waiter) {
-        let resolve = Rc::new(Cell::new(JsValue::UNDEFINED));
-        let executor = {
-            let resolve = resolve.clone();
-            Closure::<dyn FnMut(JsValue)>::wrap(Box::new(move |given| resolve.set(given)))
-        };
-        let promise = PromiseWithExecutor::new(executor.as_ref().unchecked_ref());
-        let waiter = Waiter {
-            resolve: resolve.take().unchecked_into(),
-        };
-        (promise.into(), waiter)
+    /// A new pending promise, whose waiter joins the manager's `waiters`. The executor is
+    /// the package's one closure type, `FnMut(JsValue)`, so it takes `resolve` only; it runs
+    /// at once, while no borrow is held.
+    pub fn promise(shared: &Shared) -> Promise {
+        let manager = shared.downgrade();
+        let executor = Closure::<dyn FnMut(JsValue)>::wrap(Box::new(move |resolve: JsValue| {
+            if let Some(shared) = manager.upgrade() {
+                let resolve = resolve.unchecked_into();
+                shared.borrow_mut().waiters.push(Waiter { resolve });
+            }
+        }));
+        PromiseWithExecutor::new(executor.as_ref().unchecked_ref()).into()
     }
 }
 
