@@ -1,6 +1,7 @@
 //! Frames sent while not connected wait here, in order, until the next open.
 
 use alloc::vec::Vec;
+use core::mem;
 
 /// A bounded FIFO of frames waiting for a connection.
 #[derive(Debug)]
@@ -34,11 +35,15 @@ impl<T> Outbox<T> {
     /// Hands the frames to `send` oldest first, until it returns false (the socket
     /// refused one): the frames sent leave the queue, that one and the rest stay, in order.
     pub fn flush(&mut self, mut send: impl FnMut(&T) -> bool) {
+        // Taken out and the rest pushed back, rather than `Vec::retain`: its code for this one
+        // element type was 24 B gzip more (README "Size").
         let mut sending = true;
-        self.queue.retain(|frame| {
-            sending = sending && send(frame);
-            !sending
-        });
+        for frame in mem::take(&mut self.queue) {
+            sending = sending && send(&frame);
+            if !sending {
+                self.queue.push(frame);
+            }
+        }
     }
 
     /// How many frames are waiting.
