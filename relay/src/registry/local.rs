@@ -105,6 +105,7 @@ impl Local {
     }
 
     pub(super) fn detach(&self, id: u64) {
+        self.frames.stop_waiting(id);
         let none_left = {
             let mut watchers = self.lock();
             watchers.offsets.retain(|(i, _)| *i != id);

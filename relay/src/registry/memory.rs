@@ -159,6 +159,8 @@ impl StreamStore for MemoryStore {
 
 #[cfg(test)]
 mod tests {
+    use std::task::Poll;
+
     use super::*;
     use crate::auth::TokenId;
     use crate::registry::buffer::StoredFrame;
@@ -222,7 +224,7 @@ mod tests {
         frames.append(StoredFrame::numbered(1, false));
         assert_eq!(store.kept(), (1, "frame 1".len()));
         store.expire("m");
-        assert_eq!(frames.next_after(0), Next::Gone);
+        assert_eq!(frames.look_after(0), Poll::Ready(Next::Gone));
         assert!(matches!(
             store.find(&scope(0), ResumeTarget::MessageId("m")),
             Lookup::Expired(_)

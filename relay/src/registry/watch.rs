@@ -7,11 +7,12 @@
 //! watcher through [`WatchGuard`], which starts the generation's resume grace when it was the
 //! last one watching.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 use axum::extract::ws::Utf8Bytes;
-use futures_util::stream::{self, BoxStream, StreamExt};
-use tokio::sync::watch;
+use futures_util::stream::{BoxStream, Stream, StreamExt};
 
 use super::frames::Next;
 use super::local::Local;
@@ -45,8 +46,6 @@ impl Drop for WatchGuard {
 /// One watcher's position in its generation.
 struct Watcher {
     guard: WatchGuard,
-    /// Changed on every append; `None` when the frames were gone before the watch began.
-    appended: Option<watch::Receiver<u64>>,
     offset: u64,
     message_id: String,
     client_message_id: Option<String>,
@@ -62,60 +61,42 @@ pub(super) fn follow(
     client_message_id: Option<String>,
     offset: u64,
 ) -> BoxStream<'static, Utf8Bytes> {
-    let appended = guard.local.frames().subscribe();
-    let watcher = Watcher {
+    Watcher {
         guard,
-        appended,
         offset,
         message_id,
         client_message_id,
         ended: false,
-    };
-    stream::unfold(watcher, |mut watcher| async move {
-        let frame = watcher.next().await?;
-        Some((frame, watcher))
-    })
+    }
     .boxed()
 }
 
-impl Watcher {
-    /// The next frame to forward; `None` once the last one was given.
-    async fn next(&mut self) -> Option<Utf8Bytes> {
-        if self.ended {
-            return None;
-        }
-        loop {
-            let Some(appended) = &mut self.appended else {
-                return Some(self.expired());
-            };
-            let frames = self.guard.local.frames();
-            let mut next = frames.next_after(self.offset);
-            if matches!(next, Next::Pending) {
-                // Mark every append so far as seen, then look again: an append between the
-                // first look and the mark is found now, and any later one wakes the wait.
-                appended.borrow_and_update();
-                next = frames.next_after(self.offset);
-            }
-            match next {
-                Next::Frame(frame) => {
-                    self.offset = frame.offset;
-                    self.guard.advance(frame.offset);
-                    self.ended = frame.terminal;
-                    return Some(frame.text);
-                }
-                // The client is past the terminal frame already.
-                Next::Done => return None,
-                Next::Evicted | Next::Gone => return Some(self.expired()),
-                Next::Pending => {
-                    if appended.changed().await.is_err() {
-                        // The frames were dropped (the wake-up closes with them).
-                        return Some(self.expired());
-                    }
-                }
-            }
-        }
-    }
+impl Stream for Watcher {
+    type Item = Utf8Bytes;
 
+    /// The next frame to forward; `None` once the last one was given.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Utf8Bytes>> {
+        let watcher = self.get_mut();
+        if watcher.ended {
+            return Poll::Ready(None);
+        }
+        let frames = watcher.guard.local.frames();
+        let next = ready!(frames.poll_next_after(watcher.guard.id, watcher.offset, cx));
+        Poll::Ready(match next {
+            Next::Frame(frame) => {
+                watcher.offset = frame.offset;
+                watcher.guard.advance(frame.offset);
+                watcher.ended = frame.terminal;
+                Some(frame.text)
+            }
+            // The client is past the terminal frame already.
+            Next::Done => None,
+            Next::Evicted | Next::Gone => Some(watcher.expired()),
+        })
+    }
+}
+
+impl Watcher {
     fn expired(&mut self) -> Utf8Bytes {
         self.ended = true;
         Utf8Bytes::from(protocol::encode(&ServerFrame::error(
