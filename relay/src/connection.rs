@@ -153,16 +153,20 @@ fn close_for(error: axum::Error) -> Option<(u16, &'static str, ErrorCode)> {
 
 impl Connection {
     async fn run(&mut self, socket: &mut WebSocket) {
-        let shutdown = self.state.shutdown.clone();
-        if shutdown.is_cancelled() {
+        // A token of the socket's own, waited on by one future for the socket's life: the
+        // loop polls it several times per frame, and a fresh wait on the relay-wide token each
+        // time took that token's lock (shared by every socket) three times per poll.
+        let shutdown_token = self.state.shutdown.child_token();
+        if shutdown_token.is_cancelled() {
             close(socket, close::RESTART, "server restarting").await;
             return;
         }
+        let mut shutdown = std::pin::pin!(shutdown_token.cancelled());
         loop {
             let draining = self.drain_deadline.is_some();
             let event = tokio::select! {
                 biased;
-                _ = shutdown.cancelled(), if !draining => Event::Shutdown,
+                () = &mut shutdown, if !draining => Event::Shutdown,
                 watched = self.watchers.next(), if !self.batch.is_full() => match watched {
                     Watched::Frame(frame) => Event::Out(frame),
                     Watched::Ended => Event::Done,
