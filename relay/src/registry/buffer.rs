@@ -59,6 +59,12 @@ pub struct Backlog {
     pub bytes: usize,
 }
 
+/// Whether a publisher may append while its slowest reader is `backlog` behind: it may until
+/// the reader is half a buffer behind, so a reader is never overrun by the bounds.
+pub fn has_room(backlog: Backlog, bounds: BufferBounds) -> bool {
+    backlog.frames < (bounds.max_frames / 2).max(1) && backlog.bytes < (bounds.max_bytes / 2).max(1)
+}
+
 /// Frames after an offset could not be served: the first of them was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Evicted;
@@ -184,6 +190,19 @@ impl FrameBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reader_half_a_buffer_behind_holds_the_publisher() {
+        let bounds = BufferBounds {
+            max_frames: 8,
+            max_bytes: 100,
+        };
+        let behind = |frames, bytes| Backlog { frames, bytes };
+        assert!(has_room(behind(0, 0), bounds));
+        assert!(has_room(behind(3, 49), bounds));
+        assert!(!has_room(behind(4, 10), bounds));
+        assert!(!has_room(behind(1, 50), bounds));
+    }
 
     fn frame(offset: u64, text: &str, terminal: bool) -> StoredFrame {
         StoredFrame {

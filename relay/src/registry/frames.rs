@@ -1,20 +1,23 @@
-//! One generation's kept frames, shared by the publisher that appends them and the watchers
+//! One generation's kept frames, shared by the publisher that appends them and the sockets
 //! that read them: each holds this handle, so a token touches only its own generation's
 //! lock, never the store's map of every generation.
 //!
 //! (Before it, every append, read and backlog check locked the store's one map of every
 //! generation and looked this one up by `message_id`: three lookups per token.)
 //!
-//! A watcher that finds nothing new leaves its task's waker under the same lock, and the
-//! next append (or the expiry) wakes it. This replaced a `tokio::sync::watch` channel, whose
-//! send, notify and re-subscribe were 6% of the relay's samples at 1,000 streams, and which
-//! made a waiting reader look twice (before and after marking the wake-up seen).
+//! The readers live under the same lock: the offset each has been given (so the publisher
+//! waits for the slowest instead of overrunning it, see [`GenerationFrames::poll_room`]) and,
+//! while one waits for the next frame, its task's waker, which the next append takes and
+//! wakes. A token therefore takes this lock once to publish and once per reader to read.
+//! (Before, a `tokio::sync::watch` channel woke the readers and a second lock, with a
+//! `Notify`, kept their offsets: the channel's send and notify alone were 6% of the relay's
+//! samples at 1,000 streams, and a waiting reader looked twice, before and after marking the
+//! wake-up seen.)
 
-use std::mem;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use super::buffer::{Backlog, BufferBounds, FrameBuffer, StoredFrame};
+use super::buffer::{has_room, BufferBounds, FrameBuffer, StoredFrame};
 
 /// What a reader finds after the offset it has applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,84 +43,183 @@ pub struct Progress {
     pub finished: bool,
 }
 
-struct Kept {
-    buffer: FrameBuffer,
-    /// The readers waiting for the next append, by reader id (one waker each).
-    waiting: Vec<(u64, Waker)>,
+/// A socket reading the generation.
+struct Reader {
+    id: u64,
+    /// The offset of the last frame it was given.
+    offset: u64,
+    /// Its task's waker while it waits for the next frame.
+    waiting: Option<Waker>,
 }
 
-impl Kept {
-    /// `Pending` while the frame after `offset` is yet to come.
-    fn next_after(&self, offset: u64) -> Poll<Next> {
-        Poll::Ready(match self.buffer.next_after(offset) {
-            Ok(Some(frame)) => Next::Frame(frame.clone()),
-            Ok(None) if self.buffer.finished() => Next::Done,
-            Ok(None) => return Poll::Pending,
-            Err(_) => Next::Evicted,
-        })
-    }
-}
-
-fn wake_all(waiting: Vec<(u64, Waker)>) {
-    for (_, waker) in waiting {
-        waker.wake();
-    }
-}
-
-/// A generation's frames, until it expires.
-pub struct GenerationFrames {
-    bounds: BufferBounds,
+struct State {
     /// `None` once expired.
-    kept: Mutex<Option<Kept>>,
+    kept: Option<FrameBuffer>,
+    readers: Vec<Reader>,
+    next_reader: u64,
+    /// The publisher's waker while it waits for room.
+    writer: Option<Waker>,
 }
 
-impl GenerationFrames {
-    /// No frames yet, kept within `bounds`.
-    pub fn new(bounds: BufferBounds) -> GenerationFrames {
-        GenerationFrames {
-            bounds,
-            kept: Mutex::new(Some(Kept {
-                buffer: FrameBuffer::new(bounds),
-                waiting: Vec::new(),
-            })),
+/// Wakers taken under the lock, woken after it is released (so a task woken on the other
+/// thread does not find the lock still held). One reader is the usual case: it needs no
+/// allocation.
+#[derive(Default)]
+struct ToWake {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl ToWake {
+    fn add(&mut self, waker: Option<Waker>) {
+        let Some(waker) = waker else { return };
+        match self.first {
+            None => self.first = Some(waker),
+            Some(_) => self.rest.push(waker),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Kept>> {
-        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    fn readers(state: &mut State) -> ToWake {
+        let mut to_wake = ToWake::default();
+        for reader in &mut state.readers {
+            to_wake.add(reader.waiting.take());
+        }
+        to_wake
     }
 
-    /// The bounds of the buffer.
-    pub fn bounds(&self) -> BufferBounds {
-        self.bounds
+    fn wake(self) {
+        self.first
+            .into_iter()
+            .chain(self.rest)
+            .for_each(Waker::wake);
+    }
+}
+
+/// Stores `cx`'s waker in `slot` (cloned only when it changed).
+fn wait_in(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(waker) => waker.clone_from(cx.waker()),
+        None => *slot = Some(cx.waker().clone()),
+    }
+}
+
+/// A generation's frames, until it expires, and who reads them.
+pub struct GenerationFrames {
+    bounds: BufferBounds,
+    state: Mutex<State>,
+}
+
+impl GenerationFrames {
+    /// No frames yet, kept within `bounds`, nobody reading.
+    pub fn new(bounds: BufferBounds) -> GenerationFrames {
+        GenerationFrames {
+            bounds,
+            state: Mutex::new(State {
+                kept: Some(FrameBuffer::new(bounds)),
+                readers: Vec::new(),
+                next_reader: 0,
+                writer: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a reader that has applied `offset`; returns its id.
+    pub fn attach(&self, offset: u64) -> u64 {
+        let mut state = self.lock();
+        state.next_reader += 1;
+        let id = state.next_reader;
+        state.readers.push(Reader {
+            id,
+            offset,
+            waiting: None,
+        });
+        id
+    }
+
+    /// Forgets reader `id`; returns how many readers are left.
+    pub fn detach(&self, id: u64) -> usize {
+        let (left, writer) = {
+            let mut state = self.lock();
+            state.readers.retain(|reader| reader.id != id);
+            // The publisher may have waited for this reader.
+            (state.readers.len(), state.writer.take())
+        };
+        if let Some(writer) = writer {
+            writer.wake();
+        }
+        left
+    }
+
+    /// Readers registered right now.
+    pub fn readers(&self) -> usize {
+        self.lock().readers.len()
+    }
+
+    /// Ready when the frame at `next_offset` may be appended: at once when nobody reads,
+    /// otherwise when the slowest reader is less than half a buffer behind, so the buffer's
+    /// bounds never drop a frame a reader still needs. Until then the publisher's task is
+    /// woken whenever a reader takes a frame or leaves.
+    pub fn poll_room(&self, next_offset: u64, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.lock();
+        let slowest = state.readers.iter().map(|reader| reader.offset).min();
+        let full = match (slowest, &state.kept) {
+            // A reader at most one frame behind (the usual case) needs no backlog count.
+            (Some(offset), Some(buffer)) if offset.saturating_add(2) < next_offset => {
+                !has_room(buffer.backlog(offset), self.bounds)
+            }
+            _ => false,
+        };
+        if !full {
+            return Poll::Ready(());
+        }
+        wait_in(&mut state.writer, cx);
+        Poll::Pending
     }
 
     /// Appends the next frame and wakes the waiting readers (nothing once expired).
     pub fn append(&self, frame: StoredFrame) {
-        let waiting = match self.lock().as_mut() {
-            Some(kept) => {
-                kept.buffer.push(frame);
-                mem::take(&mut kept.waiting)
-            }
-            None => return,
+        let to_wake = {
+            let mut state = self.lock();
+            let Some(buffer) = state.kept.as_mut() else {
+                return;
+            };
+            buffer.push(frame);
+            ToWake::readers(&mut state)
         };
-        // Woken outside the lock, so a woken reader on the other thread does not wait for it.
-        wake_all(waiting);
+        to_wake.wake();
     }
 
-    /// What reader `reader`, which applied `offset`, gets next; when there is nothing yet,
-    /// its task is woken by the next append (or the expiry).
-    pub fn poll_next_after(&self, reader: u64, offset: u64, cx: &mut Context<'_>) -> Poll<Next> {
-        let mut kept = self.lock();
-        let Some(kept) = kept.as_mut() else {
-            return Poll::Ready(Next::Gone);
-        };
-        let next = kept.next_after(offset);
-        if next.is_pending() {
-            match kept.waiting.iter_mut().find(|(id, _)| *id == reader) {
-                Some((_, waker)) => waker.clone_from(cx.waker()),
-                None => kept.waiting.push((reader, cx.waker().clone())),
+    /// What reader `id`, which applied `offset`, gets next; when there is nothing yet, its
+    /// task is woken by the next append (or the expiry).
+    pub fn poll_next_after(&self, id: u64, offset: u64, cx: &mut Context<'_>) -> Poll<Next> {
+        let (next, writer) = {
+            let mut state = self.lock();
+            let state = &mut *state;
+            let Some(buffer) = &state.kept else {
+                return Poll::Ready(Next::Gone);
+            };
+            let next = next_in(buffer, offset);
+            let mut writer = None;
+            // Always found: a watcher attaches before it reads and detaches when dropped.
+            if let Some(reader) = state.readers.iter_mut().find(|reader| reader.id == id) {
+                match &next {
+                    Poll::Pending => wait_in(&mut reader.waiting, cx),
+                    Poll::Ready(Next::Frame(frame)) => {
+                        reader.offset = frame.offset;
+                        // The publisher may have waited for this reader.
+                        writer = state.writer.take();
+                    }
+                    Poll::Ready(_) => {}
+                }
             }
+            (next, writer)
+        };
+        if let Some(writer) = writer {
+            writer.wake();
         }
         next
     }
@@ -126,51 +228,48 @@ impl GenerationFrames {
     #[cfg(test)]
     pub fn look_after(&self, offset: u64) -> Poll<Next> {
         self.lock()
+            .kept
             .as_ref()
-            .map_or(Poll::Ready(Next::Gone), |kept| kept.next_after(offset))
-    }
-
-    /// Forgets reader `reader`'s waker (it stopped reading).
-    pub fn stop_waiting(&self, reader: u64) {
-        if let Some(kept) = self.lock().as_mut() {
-            kept.waiting.retain(|(id, _)| *id != reader);
-        }
-    }
-
-    /// How far a reader at `offset` is behind the newest frame.
-    pub fn backlog(&self, offset: u64) -> Backlog {
-        self.lock()
-            .as_ref()
-            .map(|kept| kept.buffer.backlog(offset))
-            .unwrap_or_default()
+            .map_or(Poll::Ready(Next::Gone), |buffer| next_in(buffer, offset))
     }
 
     /// Where the generation stands; `None` once expired.
     pub fn progress(&self) -> Option<Progress> {
-        self.lock().as_ref().map(|kept| Progress {
-            first_kept: kept.buffer.first_kept(),
-            last_offset: kept.buffer.last_offset(),
-            finished: kept.buffer.finished(),
+        self.lock().kept.as_ref().map(|buffer| Progress {
+            first_kept: buffer.first_kept(),
+            last_offset: buffer.last_offset(),
+            finished: buffer.finished(),
         })
     }
 
     /// Bytes of frame text kept right now; `None` once expired.
     pub fn kept_bytes(&self) -> Option<usize> {
-        self.lock().as_ref().map(|kept| kept.buffer.kept_bytes())
+        self.lock().kept.as_ref().map(FrameBuffer::kept_bytes)
     }
 
     /// Drops the frames and wakes the waiting readers (they find them gone); false when they
     /// were dropped already.
     pub fn expire(&self) -> bool {
-        let kept = self.lock().take();
-        match kept {
-            Some(kept) => {
-                wake_all(kept.waiting);
-                true
-            }
-            None => false,
-        }
+        let (expired, to_wake) = {
+            let mut state = self.lock();
+            let expired = state.kept.take().is_some();
+            let mut to_wake = ToWake::readers(&mut state);
+            to_wake.add(state.writer.take());
+            (expired, to_wake)
+        };
+        to_wake.wake();
+        expired
     }
+}
+
+/// The frame after `offset` in `buffer`; `Pending` while it is yet to come.
+fn next_in(buffer: &FrameBuffer, offset: u64) -> Poll<Next> {
+    Poll::Ready(match buffer.next_after(offset) {
+        Ok(Some(frame)) => Next::Frame(frame.clone()),
+        Ok(None) if buffer.finished() => Next::Done,
+        Ok(None) => return Poll::Pending,
+        Err(_) => Next::Evicted,
+    })
 }
 
 #[cfg(test)]
@@ -206,6 +305,7 @@ mod tests {
         let frames = GenerationFrames::new(BufferBounds::default());
         let (count, waker) = counter();
         let mut cx = Context::from_waker(&waker);
+        assert_eq!(frames.attach(0), 1);
         assert_eq!(frames.poll_next_after(1, 0, &mut cx), Poll::Pending);
         // Polling again keeps one waker for the reader, not two.
         assert_eq!(frames.poll_next_after(1, 0, &mut cx), Poll::Pending);
@@ -252,15 +352,21 @@ mod tests {
         let frames = GenerationFrames::new(BufferBounds::default());
         let (stays, stays_waker) = counter();
         let (leaves, leaves_waker) = counter();
+        assert_eq!((frames.attach(0), frames.attach(0)), (1, 2));
         assert!(frames
             .poll_next_after(1, 0, &mut Context::from_waker(&stays_waker))
             .is_pending());
         assert!(frames
             .poll_next_after(2, 0, &mut Context::from_waker(&leaves_waker))
             .is_pending());
-        frames.stop_waiting(2);
+        assert_eq!(frames.detach(2), 1);
         assert!(frames.expire());
         assert_eq!((woken(&stays), woken(&leaves)), (1, 0));
+        assert_eq!(
+            frames.readers(),
+            1,
+            "readers stay registered until they leave"
+        );
     }
 
     #[test]
@@ -282,7 +388,37 @@ mod tests {
             Poll::Ready(Next::Frame(StoredFrame::numbered(4, false)))
         );
         assert_eq!(frames.look_after(4), Poll::Pending);
-        assert_eq!(frames.backlog(2).frames, 2);
         assert_eq!(frames.progress().map(|p| p.first_kept), Some(3));
+    }
+
+    #[test]
+    fn the_publisher_waits_for_a_reader_half_a_buffer_behind() {
+        let frames = GenerationFrames::new(BufferBounds {
+            max_frames: 8,
+            max_bytes: 1_000,
+        });
+        let (writer, writer_waker) = counter();
+        let mut publisher = Context::from_waker(&writer_waker);
+        let (_, reader_waker) = counter();
+        let mut reader = Context::from_waker(&reader_waker);
+        // Nobody reads: no limit.
+        for offset in 1..=3 {
+            assert!(frames.poll_room(offset, &mut publisher).is_ready());
+            frames.append(StoredFrame::numbered(offset, false));
+        }
+        let slow = frames.attach(0);
+        assert!(frames.poll_room(4, &mut publisher).is_ready());
+        frames.append(StoredFrame::numbered(4, false));
+        // Four frames behind (half of eight): the publisher waits.
+        assert!(frames.poll_room(5, &mut publisher).is_pending());
+        assert!(frames.poll_next_after(slow, 0, &mut reader).is_ready());
+        assert_eq!(woken(&writer), 1, "a reader taking a frame wakes it");
+        assert!(frames.poll_room(5, &mut publisher).is_ready());
+        assert!(frames.poll_room(6, &mut publisher).is_ready());
+        frames.append(StoredFrame::numbered(5, false));
+        assert!(frames.poll_room(6, &mut publisher).is_pending());
+        assert_eq!(frames.detach(slow), 0);
+        assert_eq!(woken(&writer), 2, "so does a reader leaving");
+        assert!(frames.poll_room(6, &mut publisher).is_ready());
     }
 }

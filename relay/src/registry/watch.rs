@@ -31,10 +31,6 @@ impl WatchGuard {
         let id = local.attach(offset);
         WatchGuard { local, id }
     }
-
-    fn advance(&self, offset: u64) {
-        self.local.advance(self.id, offset);
-    }
 }
 
 impl Drop for WatchGuard {
@@ -85,7 +81,6 @@ impl Stream for Watcher {
         Poll::Ready(match next {
             Next::Frame(frame) => {
                 watcher.offset = frame.offset;
-                watcher.guard.advance(frame.offset);
                 watcher.ended = frame.terminal;
                 Some(frame.text)
             }
