@@ -18,13 +18,14 @@ use tokio::time::Instant;
 use crate::error::ErrorCode;
 use crate::history::{Turn, TurnGuard};
 use crate::metrics::Metrics;
-use crate::protocol::{self, Role, ServerFrame};
+use crate::protocol::{self, FrameWriter, Role, ServerFrame};
 use crate::provider::{Prompt, Provider, Reply};
 use crate::registry::{Control, Publisher, StoredFrame};
 
 /// Sends a generation's tokens to the browser, numbering them and keeping the answer text.
 pub struct Emitter {
     publisher: Publisher,
+    writer: FrameWriter,
     /// Named in the generation's first frame, so the client links the chat to the reply.
     client_message_id: Option<String>,
     seq: u64,
@@ -46,6 +47,7 @@ impl Emitter {
     ) -> Emitter {
         Emitter {
             publisher,
+            writer: FrameWriter::default(),
             client_message_id,
             seq: 0,
             reasoning_seq: 0,
@@ -69,9 +71,9 @@ impl Emitter {
         }
         self.first_token_check();
         let offset = self.next_offset();
-        let frame = protocol::encode(&ServerFrame::StreamToken {
+        let frame = self.writer.encode(&ServerFrame::StreamToken {
             message_id: self.publisher.message_id().into(),
-            client_message_id: self.first_frame_client_id(offset),
+            client_message_id: first_frame_client_id(&self.client_message_id, offset),
             token: token.into(),
             seq: self.seq,
             offset,
@@ -89,9 +91,9 @@ impl Emitter {
         }
         self.first_token_check();
         let offset = self.next_offset();
-        let frame = protocol::encode(&ServerFrame::ReasoningToken {
+        let frame = self.writer.encode(&ServerFrame::ReasoningToken {
             message_id: self.publisher.message_id().into(),
-            client_message_id: self.first_frame_client_id(offset),
+            client_message_id: first_frame_client_id(&self.client_message_id, offset),
             token: token.into(),
             seq: self.reasoning_seq,
             offset,
@@ -99,14 +101,6 @@ impl Emitter {
         self.reasoning_seq += 1;
         self.metrics.reasoning_token();
         self.send(offset, false, frame).await;
-    }
-
-    /// The `client_message_id` for the frame at `offset`: only the first frame names it.
-    fn first_frame_client_id(&self, offset: u64) -> Option<std::borrow::Cow<'_, str>> {
-        (offset == 1)
-            .then_some(self.client_message_id.as_deref())
-            .flatten()
-            .map(Into::into)
     }
 
     /// The offset of the generation's next frame (they count from 1 across all its frames).
@@ -125,15 +119,26 @@ impl Emitter {
         &self.content
     }
 
-    async fn send(&self, offset: u64, terminal: bool, frame: String) {
+    async fn send(&self, offset: u64, terminal: bool, text: Utf8Bytes) {
         self.publisher
             .publish(StoredFrame {
                 offset,
                 terminal,
-                text: Utf8Bytes::from(frame),
+                text,
             })
             .await;
     }
+}
+
+/// The `client_message_id` for the frame at `offset`: only the first frame names it.
+fn first_frame_client_id(
+    client_message_id: &Option<String>,
+    offset: u64,
+) -> Option<std::borrow::Cow<'_, str>> {
+    (offset == 1)
+        .then_some(client_message_id.as_deref())
+        .flatten()
+        .map(Into::into)
 }
 
 /// Everything a generation needs, prepared by the connection.
@@ -302,7 +307,7 @@ async fn answer(
         Ok(Reply::Whole { content }) => turn.commit(prompt.user, content).await,
         Err(_) => turn.release().await,
     }
-    emitter.send(offset, true, frame).await;
+    emitter.send(offset, true, frame.into()).await;
     drop(active);
     true
 }

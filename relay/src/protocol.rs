@@ -5,6 +5,8 @@
 //! crate (shared with the client); `PROTOCOL.md` is their prose version. Decoding is pure so
 //! that malformed input becomes a typed [`FrameError`] (and an `error` frame), never a panic.
 
+use axum::extract::ws::Utf8Bytes;
+use bytes::{BufMut, BytesMut};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -98,10 +100,63 @@ pub fn encode(frame: &ServerFrame<'_>) -> String {
     serde_json::to_string(frame).unwrap_or_default()
 }
 
+/// Writes a generation's frames one after another into shared blocks of memory, so a token's
+/// frame makes no allocation of its own: [`encode`] makes a `String` for each (plus, as the
+/// frame is shared with its readers, a reference count beside it), and the kept frames of a
+/// long reply take the length of their text instead of an allocation's rounded size.
+///
+/// A frame keeps its block alive while it is kept; blocks are small, so a short reply kept
+/// for the resume grace holds at most one block beyond its text.
+#[derive(Debug, Default)]
+pub struct FrameWriter {
+    block: BytesMut,
+}
+
+impl FrameWriter {
+    /// Bytes reserved when the block has too little room left.
+    const BLOCK: usize = 2048;
+    /// Room below which a new block is started (most token frames fit).
+    const ROOM: usize = 256;
+
+    /// Serialises `frame` to its JSON text.
+    pub fn encode(&mut self, frame: &ServerFrame<'_>) -> Utf8Bytes {
+        if self.block.capacity() < Self::ROOM {
+            self.block.reserve(Self::BLOCK);
+        }
+        // Writing into memory cannot fail (the block grows for a long frame), and serde_json
+        // writes UTF-8, so neither fallback is ever taken.
+        let _ = serde_json::to_writer((&mut self.block).writer(), frame);
+        Utf8Bytes::try_from(self.block.split().freeze()).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_frame_writer_writes_what_encode_writes_short_frames_and_long() {
+        let mut writer = FrameWriter::default();
+        let long = "x\u{e9}\"".repeat(5_000);
+        let frames: Vec<ServerFrame<'_>> = (0..40)
+            .map(|seq| ServerFrame::StreamToken {
+                message_id: "msg_0123456789abcdef".into(),
+                client_message_id: None,
+                token: if seq == 20 {
+                    long.as_str().into()
+                } else {
+                    "tok\n".into()
+                },
+                seq,
+                offset: seq + 1,
+            })
+            .collect();
+        let texts: Vec<Utf8Bytes> = frames.iter().map(|frame| writer.encode(frame)).collect();
+        for (frame, text) in frames.iter().zip(&texts) {
+            assert_eq!(text.as_str(), encode(frame));
+        }
+    }
 
     #[test]
     fn ping_without_data_pongs_empty_object() {
