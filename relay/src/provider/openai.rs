@@ -291,8 +291,11 @@ impl OpenAiProvider {
             Ok(Ok(body)) => body,
         };
         match sse::parse_whole(&body) {
-            Ok(chunk) if chunk.content.is_some() => Ok(Reply::Whole {
-                content: chunk.content.unwrap_or_default(),
+            Ok(sse::Chunk {
+                content: Some(content),
+                ..
+            }) => Ok(Reply::Whole {
+                content: content.into_owned(),
             }),
             _ => {
                 let shown =

@@ -9,10 +9,13 @@
 //! an error too. (The `eventsource-stream` crate used before kept unbounded buffers and
 //! re-scanned them on every read.)
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::fmt;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -212,20 +215,21 @@ where
 
 /// One decoded `data:` payload.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SseData {
+pub enum SseData<'a> {
     /// The `[DONE]` sentinel.
     Done,
     /// A completion chunk.
-    Chunk(Chunk),
+    Chunk(Chunk<'a>),
 }
 
-/// The parts of a chunk the relay uses.
+/// The parts of a chunk the relay uses. Its texts borrow from the event's data unless JSON
+/// escapes made them differ (one allocation and copy fewer per token).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Chunk {
+pub struct Chunk<'a> {
     /// Answer text.
-    pub content: Option<String>,
+    pub content: Option<Cow<'a, str>>,
     /// Reasoning text (`reasoning_content`), kept apart from the answer.
-    pub reasoning: Option<String>,
+    pub reasoning: Option<Cow<'a, str>>,
     /// Set on the last content chunk.
     pub finish_reason: Option<String>,
     /// Token usage (DeepSeek/OpenAI send it on a final chunk with empty `choices`).
@@ -235,9 +239,9 @@ pub struct Chunk {
 }
 
 #[derive(Deserialize)]
-struct ChunkWire {
-    #[serde(default)]
-    choices: Option<Vec<ChoiceWire>>,
+struct ChunkWire<'a> {
+    #[serde(default, borrow, deserialize_with = "first_choice")]
+    choices: Option<ChoiceWire<'a>>,
     #[serde(default)]
     usage: Option<Value>,
     #[serde(default)]
@@ -245,34 +249,72 @@ struct ChunkWire {
 }
 
 #[derive(Deserialize)]
-struct ChoiceWire {
-    #[serde(default)]
-    delta: Option<DeltaWire>,
-    #[serde(default)]
-    message: Option<DeltaWire>,
+struct ChoiceWire<'a> {
+    #[serde(default, borrow)]
+    delta: Option<DeltaWire<'a>>,
+    #[serde(default, borrow)]
+    message: Option<DeltaWire<'a>>,
     #[serde(default)]
     finish_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct DeltaWire {
-    #[serde(default)]
-    content: Option<String>,
-    #[serde(default, alias = "reasoning")]
-    reasoning_content: Option<String>,
+struct DeltaWire<'a> {
+    #[serde(default, borrow)]
+    content: Option<Text<'a>>,
+    #[serde(default, borrow, alias = "reasoning")]
+    reasoning_content: Option<Text<'a>>,
 }
 
-fn from_wire(wire: ChunkWire) -> Chunk {
+/// A JSON string, borrowed from the input when it has no escapes. (serde borrows a `Cow`
+/// only when it is the field's whole type, not inside an `Option`: hence the newtype.)
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// `choices` (a list, or `null`) read down to its first element; the relay never asks for
+/// `n > 1`, and reading the others into a `Vec` was an allocation per token.
+fn first_choice<'de, D>(deserializer: D) -> Result<Option<ChoiceWire<'de>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct FirstChoice;
+
+    impl<'de> Visitor<'de> for FirstChoice {
+        type Value = Option<ChoiceWire<'de>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of choices or null")
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let first = seq.next_element()?;
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(first)
+        }
+    }
+
+    deserializer.deserialize_any(FirstChoice)
+}
+
+/// A text that is present and not empty.
+fn non_empty(text: Option<Text<'_>>) -> Option<Cow<'_, str>> {
+    text.map(|text| text.0).filter(|text| !text.is_empty())
+}
+
+fn from_wire(wire: ChunkWire<'_>) -> Chunk<'_> {
     let mut chunk = Chunk {
         usage: wire.usage.filter(|u| !u.is_null()),
         error: wire.error.filter(|e| !e.is_null()),
         ..Chunk::default()
     };
-    // Only the first choice matters: the relay never asks for `n > 1`.
-    if let Some(choice) = wire.choices.and_then(|c| c.into_iter().next()) {
+    if let Some(choice) = wire.choices {
         if let Some(delta) = choice.delta.or(choice.message) {
-            chunk.content = delta.content.filter(|c| !c.is_empty());
-            chunk.reasoning = delta.reasoning_content.filter(|c| !c.is_empty());
+            chunk.content = non_empty(delta.content);
+            chunk.reasoning = non_empty(delta.reasoning_content);
         }
         chunk.finish_reason = choice.finish_reason.filter(|f| !f.is_empty());
     }
@@ -280,16 +322,16 @@ fn from_wire(wire: ChunkWire) -> Chunk {
 }
 
 /// Decodes the data of one SSE event.
-pub fn parse_data(data: &str) -> Result<SseData, serde_json::Error> {
+pub fn parse_data(data: &str) -> Result<SseData<'_>, serde_json::Error> {
     if data.trim() == "[DONE]" {
         return Ok(SseData::Done);
     }
-    serde_json::from_str::<ChunkWire>(data).map(|w| SseData::Chunk(from_wire(w)))
+    serde_json::from_str::<ChunkWire<'_>>(data).map(|w| SseData::Chunk(from_wire(w)))
 }
 
 /// Decodes a whole non-streamed `chat.completion` body (`choices[0].message`).
-pub fn parse_whole(body: &[u8]) -> Result<Chunk, serde_json::Error> {
-    serde_json::from_slice::<ChunkWire>(body).map(from_wire)
+pub fn parse_whole(body: &[u8]) -> Result<Chunk<'_>, serde_json::Error> {
+    serde_json::from_slice::<ChunkWire<'_>>(body).map(from_wire)
 }
 
 #[cfg(test)]
@@ -339,6 +381,22 @@ mod tests {
         );
         assert_eq!(parse_data(" [DONE] ").unwrap(), SseData::Done);
         assert!(parse_data("{oops").is_err());
+    }
+
+    #[test]
+    fn the_first_choice_is_read_and_plain_texts_are_borrowed() {
+        let data = r#"{"choices":[{"delta":{"content":"one"}},{"delta":{"content":"two"}},7]}"#;
+        let Ok(SseData::Chunk(chunk)) = parse_data(data) else {
+            panic!("not a chunk");
+        };
+        assert!(matches!(chunk.content, Some(Cow::Borrowed("one"))));
+        let data = r#"{"choices":[{"delta":{"reasoning_content":"a\"b\u00e9"}}]}"#;
+        let Ok(SseData::Chunk(chunk)) = parse_data(data) else {
+            panic!("not a chunk");
+        };
+        assert_eq!(chunk.reasoning.as_deref(), Some("a\"b\u{e9}"));
+        assert!(parse_data(r#"{"choices":{"delta":{}}}"#).is_err());
+        assert!(parse_data(r#"{"choices":"none"}"#).is_err());
     }
 
     #[test]
