@@ -37,11 +37,6 @@ use watchers::{Watched, Watchers};
 
 /// How long to wait for the peer's reply to our close frame.
 const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
-/// Longest a single write to the browser may block. A client that stops reading would
-/// otherwise hold back its generations (they wait for a slow watcher) forever; past this
-/// the socket is dropped, which detaches its watchers: the generations run on for the
-/// resume grace, then their upstream requests are dropped.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A socket's state beyond the WebSocket itself.
 struct Connection {
@@ -197,7 +192,7 @@ impl Connection {
     /// when nothing else is ready.
     async fn feed(&mut self, socket: &mut WebSocket, frame: Utf8Bytes) -> Flow {
         self.batch.feed();
-        within_write_timeout(socket.feed(Message::Text(frame))).await
+        written(socket.feed(Message::Text(frame)).await)
     }
 
     /// Nothing else is ready: yields to let the generations publish more for this batch, or
@@ -216,7 +211,7 @@ impl Connection {
     /// per frame.
     async fn flush_batch(&mut self, socket: &mut WebSocket) -> Flow {
         self.batch.written();
-        within_write_timeout(socket.flush()).await
+        written(socket.flush().await)
     }
 
     /// Whether a watched generation has frames still to come.
@@ -616,19 +611,18 @@ impl Connection {
 }
 
 async fn send_text(socket: &mut WebSocket, frame: Utf8Bytes) -> Flow {
-    within_write_timeout(socket.send(Message::Text(frame))).await
+    written(socket.send(Message::Text(frame)).await)
 }
 
-/// Runs a write to the browser; a client that stops reading for [`WRITE_TIMEOUT`] is dropped.
-async fn within_write_timeout(
-    write: impl std::future::Future<Output = Result<(), axum::Error>>,
-) -> Flow {
-    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
-        Ok(Ok(())) => Flow::Continue,
-        Ok(Err(_)) => Flow::Stop,
-        Err(_) => {
-            tracing::warn!("client stopped reading for {WRITE_TIMEOUT:?}; dropping the socket");
-            Flow::Stop
-        }
+/// Whether the socket goes on after a write. A client that stops reading needs no timeout
+/// here: the connection's own write-stall clock (`limits/guarded.rs`,
+/// `RELAY_WRITE_TIMEOUT_MS`) fails its writes, which ends the socket and detaches its
+/// watchers, so the generations run on for the resume grace and no longer wait for it.
+/// (A 30 s timeout around every write was removed: it duplicated that clock, 10 s by
+/// default, and read the time on every frame.)
+fn written(result: Result<(), axum::Error>) -> Flow {
+    match result {
+        Ok(()) => Flow::Continue,
+        Err(_) => Flow::Stop,
     }
 }
