@@ -12,6 +12,8 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -171,46 +173,60 @@ pub fn events<S, E>(bytes: S, limit: usize) -> impl Stream<Item = Result<String,
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
 {
-    struct Reader<S> {
-        bytes: S,
-        decoder: SseDecoder,
-        ready: VecDeque<String>,
-        failed: Option<SseError>,
-        ended: bool,
-    }
-    let reader = Reader {
+    Events {
         bytes,
         decoder: SseDecoder::new(limit),
         ready: VecDeque::new(),
         failed: None,
         ended: false,
-    };
-    futures_util::stream::unfold(reader, |mut r| async move {
+    }
+}
+
+/// The stream [`events`] returns. A `Stream` of its own rather than an `unfold` of an async
+/// block, which moved this whole state into the block and back out for every event.
+struct Events<S> {
+    bytes: S,
+    decoder: SseDecoder,
+    /// Events decoded and not yet given.
+    ready: VecDeque<String>,
+    /// The SSE error to give once the events before it are given.
+    failed: Option<SseError>,
+    ended: bool,
+}
+
+impl<S, E> Stream for Events<S>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    type Item = Result<String, EventError<E>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let events = self.get_mut();
         loop {
-            if let Some(data) = r.ready.pop_front() {
-                return Some((Ok(data), r));
+            if let Some(data) = events.ready.pop_front() {
+                return Poll::Ready(Some(Ok(data)));
             }
-            if let Some(error) = r.failed.take() {
-                r.ended = true;
-                return Some((Err(EventError::Sse(error)), r));
+            if let Some(error) = events.failed.take() {
+                events.ended = true;
+                return Poll::Ready(Some(Err(EventError::Sse(error))));
             }
-            if r.ended {
-                return None;
+            if events.ended {
+                return Poll::Ready(None);
             }
-            match r.bytes.next().await {
-                None => return None,
+            match ready!(events.bytes.poll_next_unpin(cx)) {
+                None => events.ended = true,
                 Some(Err(error)) => {
-                    r.ended = true;
-                    return Some((Err(EventError::Transport(error)), r));
+                    events.ended = true;
+                    return Poll::Ready(Some(Err(EventError::Transport(error))));
                 }
                 Some(Ok(chunk)) => {
-                    if let Err(error) = r.decoder.feed(&chunk, &mut r.ready) {
-                        r.failed = Some(error);
+                    if let Err(error) = events.decoder.feed(&chunk, &mut events.ready) {
+                        events.failed = Some(error);
                     }
                 }
             }
         }
-    })
+    }
 }
 
 /// One decoded `data:` payload.
