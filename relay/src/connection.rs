@@ -175,7 +175,7 @@ impl Connection {
             let flow = match event {
                 Event::Shutdown => self.on_shutdown(socket).await,
                 Event::Out(frame) => self.feed(socket, frame).await,
-                Event::Flush => self.yield_or_write(socket).await,
+                Event::Flush => self.yield_and_write(socket).await,
                 Event::Done => self.on_done(socket).await,
                 Event::GraceOver => self.on_grace_over(),
                 Event::Idle => self.on_idle(socket).await,
@@ -195,16 +195,27 @@ impl Connection {
         written(socket.feed(Message::Text(frame)).await)
     }
 
-    /// Nothing else is ready: yields to let the generations publish more for this batch, or
-    /// writes it (see `batch.rs`).
-    async fn yield_or_write(&mut self, socket: &mut WebSocket) -> Flow {
-        match self.batch.when_idle() {
-            Step::Yield => {
-                tokio::task::yield_now().await;
-                Flow::Continue
+    /// Nothing else is ready: yields to let the generations publish more for this batch,
+    /// feeding what they publish, then writes it (see `batch.rs`). Between yields only the
+    /// watchers are looked at: a client message or the shutdown waits for the write, a few
+    /// microseconds, and the loop's other branches are not polled again for nothing.
+    async fn yield_and_write(&mut self, socket: &mut WebSocket) -> Flow {
+        while self.batch.when_idle() == Step::Yield {
+            tokio::task::yield_now().await;
+            while !self.batch.is_full() {
+                // Polled with a waker that does nothing: the loop polls the watchers again
+                // with the task's own waker before it waits.
+                let flow = match self.watchers.next().now_or_never() {
+                    Some(Watched::Frame(frame)) => self.feed(socket, frame).await,
+                    Some(Watched::Ended) => self.on_done(socket).await,
+                    None => break,
+                };
+                if let Flow::Stop = flow {
+                    return Flow::Stop;
+                }
             }
-            Step::Write => self.flush_batch(socket).await,
         }
+        self.flush_batch(socket).await
     }
 
     /// Writes the frames fed since the last write: one `send` for the batch instead of one
