@@ -42,9 +42,13 @@ fuzz_target!(|data: &[u8]| {
     sse_round_trip(text);
 });
 
-fn check_chunk(chunk: &Chunk) {
-    for text in [&chunk.content, &chunk.reasoning, &chunk.finish_reason] {
-        assert_ne!(text.as_deref(), Some(""), "{chunk:?}");
+fn check_chunk(chunk: &Chunk<'_>) {
+    for text in [
+        chunk.content.as_deref(),
+        chunk.reasoning.as_deref(),
+        chunk.finish_reason.as_deref(),
+    ] {
+        assert_ne!(text, Some(""), "{chunk:?}");
     }
     for value in [&chunk.usage, &chunk.error] {
         assert!(value.as_ref().is_none_or(|v| !v.is_null()), "{chunk:?}");

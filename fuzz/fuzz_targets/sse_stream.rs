@@ -221,8 +221,12 @@ fn check_chunk(event: &str) {
     match parse_data(event) {
         Ok(SseData::Done) => assert_eq!(event.trim(), "[DONE]"),
         Ok(SseData::Chunk(chunk)) => {
-            for text in [&chunk.content, &chunk.reasoning, &chunk.finish_reason] {
-                assert_ne!(text.as_deref(), Some(""), "{event:?}");
+            for text in [
+                chunk.content.as_deref(),
+                chunk.reasoning.as_deref(),
+                chunk.finish_reason.as_deref(),
+            ] {
+                assert_ne!(text, Some(""), "{event:?}");
             }
             for value in [&chunk.usage, &chunk.error] {
                 assert!(value.as_ref().is_none_or(|v| !v.is_null()), "{event:?}");
