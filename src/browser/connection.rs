@@ -169,7 +169,6 @@ fn reconnect_now(shared: &Shared) {
 /// dropping it clears the timer.
 pub fn after(shared: &Shared, ms: f64, then: fn(&Shared)) -> Timeout {
     let manager = shared.downgrade();
-    let ms = ms.clamp(0.0, f64::from(i32::MAX)) as u32;
     Timeout::new(ms, move || {
         if let Some(shared) = manager.upgrade() {
             then(&shared);

@@ -24,13 +24,15 @@ pub struct Timeout {
 }
 
 impl Timeout {
-    /// Calls `callback` once after `ms` milliseconds.
+    /// Calls `callback` once after `ms` milliseconds (none if `ms` is negative or NaN).
     // `FnMut`, not `FnOnce` behind an `Option` taken on the call: `setTimeout` calls its
     // handler once, and the `Option` cost 27 B gzip (README "Size").
-    pub fn new(ms: u32, mut callback: impl FnMut() + 'static) -> Timeout {
+    pub fn new(ms: f64, mut callback: impl FnMut() + 'static) -> Timeout {
         let callback = Closure::<dyn FnMut(JsValue)>::wrap(Box::new(move |_: JsValue| callback()));
         // setTimeout's delay is a signed 32-bit number; larger delays would fire at once.
-        let ms = ms.min(i32::MAX as u32) as i32;
+        // `as` saturates, so this is the one clamp (a second one in `connection::after`, to
+        // `u32`, cost 33 B gzip).
+        let ms = ms.max(0.0) as i32;
         Timeout {
             id: set_timeout(callback.as_ref().unchecked_ref(), ms),
             _callback: callback,
