@@ -18,7 +18,7 @@
 //! conversation's lease: when no frame comes and the lease is no longer the generation's,
 //! it ends the answer with a terminal `upstream_unavailable` (retryable).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,6 +55,11 @@ const LAST_BLOCK: Duration = Duration::from_millis(250);
 pub struct Mirror {
     tx: mpsc::Sender<StoredFrame>,
     unwritten: Arc<AtomicUsize>,
+    message_id: String,
+    /// Frames dropped because the writer was behind: the first is logged, the rest counted
+    /// and logged once with the generation. (A warning per frame was 400,000 log lines in a
+    /// few seconds of the saturated benchmark, written while the relay was short of CPU.)
+    not_mirrored: AtomicU64,
 }
 
 impl Mirror {
@@ -66,11 +71,27 @@ impl Mirror {
         if let Err(error) = self.tx.try_send(frame) {
             self.unwritten.fetch_sub(1, Ordering::AcqRel);
             if let mpsc::error::TrySendError::Full(frame) = error {
-                tracing::warn!(
-                    offset = frame.offset,
-                    "Redis writer behind; frame not mirrored"
-                );
+                if self.not_mirrored.fetch_add(1, Ordering::Relaxed) == 0 {
+                    tracing::warn!(
+                        message_id = %self.message_id,
+                        offset = frame.offset,
+                        "Redis writer behind; frames from here on may not be mirrored (a resume on another instance gets stream_expired at the first gap)"
+                    );
+                }
             }
+        }
+    }
+}
+
+impl Drop for Mirror {
+    fn drop(&mut self) {
+        let frames = *self.not_mirrored.get_mut();
+        if frames > 0 {
+            tracing::warn!(
+                message_id = %self.message_id,
+                frames,
+                "frames of the generation not mirrored to Redis (its writer was behind)"
+            );
         }
     }
 }
@@ -172,6 +193,8 @@ impl RedisFrames {
         Mirror {
             tx,
             unwritten: Arc::clone(&self.unwritten),
+            message_id: meta.message_id.clone(),
+            not_mirrored: AtomicU64::new(0),
         }
     }
 
