@@ -45,8 +45,8 @@ pub enum TokenAnswer {
 impl AuthToken {
     /// Reads the constructor argument; `None` unless it is a string or a function.
     pub fn from_js(value: JsValue) -> Option<AuthToken> {
-        if let Some(function) = value.dyn_ref::<Function>() {
-            return Some(AuthToken::Function(function.clone()));
+        if value.is_function() {
+            return Some(AuthToken::Function(value.unchecked_into()));
         }
         text(&value).map(AuthToken::Fixed)
     }
