@@ -214,12 +214,9 @@ pub fn with_state_change<R>(shared: &Shared, change: impl FnOnce(&mut Inner) -> 
 
 /// Calls `onStateChange` if the state is no longer `before`.
 fn announce_state(shared: &Shared, before: ConnectionState) {
-    let (after, callback) = {
-        let inner = shared.borrow();
-        (inner.life.state(), inner.callbacks.get(Slot::StateChange))
-    };
+    let after = shared.borrow().life.state();
     if before != after {
-        invoke(callback, Slot::StateChange, &after.as_str().into());
+        emit(shared, Slot::StateChange, &after.as_str().into());
     }
 }
 
