@@ -13,6 +13,7 @@ use super::outgoing;
 use super::shared::{settle, with_state_change, Inner, Shared, Waiter};
 use crate::core::error::ErrorCode;
 use crate::core::generations::ResumeBy;
+use crate::core::options::Options;
 use crate::core::state::ConnectionState;
 
 /// A WebSocket chat connection that reconnects, keeps itself alive and dispatches
@@ -54,8 +55,9 @@ impl ChatWebSocketManager {
                 "chatwire: authToken must be a string or a function",
             ));
         };
-        let options = read_options(options)?;
-        let inner = Inner::new(session_id, auth_token, options);
+        let mut validated = Options::default();
+        read_options(options, &mut validated)?;
+        let inner = Inner::new(session_id, auth_token, validated);
         Ok(ChatWebSocketManager {
             shared: Shared::new(inner),
         })
