@@ -27,9 +27,9 @@ pub fn start(shared: &Shared) -> bool {
         let started = inner.life.start();
         if started {
             inner.release_connection();
-            if inner.page.is_none() {
-                inner.page = Some(PageLife::listen(&shared.downgrade()));
-            }
+            inner
+                .page
+                .get_or_insert_with(|| PageLife::listen(&shared.downgrade()));
         }
         started
     });
