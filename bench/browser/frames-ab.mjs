@@ -6,22 +6,15 @@
 //   node bench/browser/frames-ab.mjs [--rounds N] [--runs N] [--frames N] pkgDirA pkgDirB …
 // (a pkgDir is a copy of pkg/ as scripts/build-pkg.sh leaves it, e.g. cp -r pkg /tmp/pkg-a;
 // none: pkg/ itself).
-import { resolve } from "node:path";
+import { abArgs } from "./ab-args.mjs";
 import { launch, waitFor } from "./cdp.mjs";
 import { measureDispatch, median } from "./dispatch.mjs";
 import { startServer } from "./server.mjs";
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  if (at < 0) return fallback;
-  const [, value] = args.splice(at, 2);
-  return Number(value);
-};
-const ROUNDS = option("--rounds", 3);
-const RUNS = option("--runs", 3);
-const FRAMES = option("--frames", 200_000);
-const builds = args.length > 0 ? args.map((dir) => resolve(dir) + "/") : [undefined];
+const { values, builds } = abArgs({ "--rounds": 3, "--runs": 3, "--frames": 200_000 });
+const ROUNDS = values["--rounds"];
+const RUNS = values["--runs"];
+const FRAMES = values["--frames"];
 
 const results = new Map(builds.map((b) => [b, []]));
 for (let round = 0; round < ROUNDS; round++) {

@@ -6,21 +6,14 @@
 //   node bench/browser/manager-cost.mjs [--rounds N] [--reps N] [--frames N] pkgDirA pkgDirB …
 // (a pkgDir is a copy of pkg/ as scripts/build-pkg.sh leaves it; none: pkg/ itself).
 // On a shared machine the minimum is the steadiest figure: interference only adds time.
-import { resolve } from "node:path";
+import { abArgs } from "./ab-args.mjs";
 import { launch, waitFor } from "./cdp.mjs";
 import { startServer } from "./server.mjs";
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  if (at < 0) return fallback;
-  const [, value] = args.splice(at, 2);
-  return Number(value);
-};
-const ROUNDS = option("--rounds", 2);
-const REPS = option("--reps", 12);
-const FRAMES = option("--frames", 100_000);
-const builds = args.length > 0 ? args.map((dir) => resolve(dir) + "/") : [undefined];
+const { values, builds } = abArgs({ "--rounds": 2, "--reps": 12, "--frames": 100_000 });
+const ROUNDS = values["--rounds"];
+const REPS = values["--reps"];
+const FRAMES = values["--frames"];
 
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))];
 const timings = new Map(builds.map((b) => [b, { chatwire: [], seed: [] }]));
