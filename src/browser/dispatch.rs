@@ -194,8 +194,10 @@ fn track(inner: &mut Inner, kind: FrameKind, frame: &JsValue) -> Verdict {
             }
             let (verdict, text) = inner.generations.finish(ids, offset);
             let keys = &inner.keys;
+            // `== UNDEFINED` (`===`, through the import the frame comparisons use), not
+            // `is_undefined()`, whose import served only this: 28 B gzip (README "Size").
             if kind == FrameKind::StreamComplete
-                && get(&data, keys.name(Field::Content)).is_undefined()
+                && get(&data, keys.name(Field::Content)) == JsValue::UNDEFINED
             {
                 let text = text.map_or_else(|| JsValue::from_str(""), |text| text.0);
                 set(&data, "content", &text);
