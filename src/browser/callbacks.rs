@@ -23,18 +23,22 @@ pub enum Slot {
 impl Slot {
     const COUNT: usize = 8;
 
+    /// The property name of each slot, in the order of the variants. A table indexed by
+    /// the slot rather than a `match` giving each name: 18 B gzip (README "Size").
+    const NAMES: [&'static str; Slot::COUNT] = [
+        "onPong",
+        "onStreamToken",
+        "onStreamComplete",
+        "onChatMessage",
+        "onError",
+        "onUnknown",
+        "onStateChange",
+        "onResumed",
+    ];
+
     /// The property name, used when a callback throws.
     pub fn name(self) -> &'static str {
-        match self {
-            Slot::Pong => "onPong",
-            Slot::StreamToken => "onStreamToken",
-            Slot::StreamComplete => "onStreamComplete",
-            Slot::ChatMessage => "onChatMessage",
-            Slot::Error => "onError",
-            Slot::Unknown => "onUnknown",
-            Slot::StateChange => "onStateChange",
-            Slot::Resumed => "onResumed",
-        }
+        Self::NAMES[self as usize]
     }
 
     /// The callback a frame of `kind` goes to.
