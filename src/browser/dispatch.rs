@@ -5,7 +5,6 @@
 //! and fields are read with `Reflect.get`. A token is never copied into wasm memory (a
 //! serde decode into Rust strings would copy every one, twice).
 
-use alloc::vec;
 use alloc::vec::Vec;
 use core::mem;
 
@@ -89,7 +88,7 @@ pub fn on_message(shared: &Shared, data: JsValue) {
         decode(&inner.keys, &data)
     };
     let Some((kind, frame)) = decoded else {
-        let error = error_frame(ErrorCode::BadFrame, &[("raw", &data)]);
+        let error = error_frame(ErrorCode::BadFrame, &[("raw", Some(&data))]);
         emit(shared, Slot::Error, &error);
         return;
     };
@@ -237,13 +236,11 @@ pub fn report_lost(shared: &Shared) {
     };
     for generation in lost {
         let content = received(&generation);
-        let mut details = vec![("content", &content)];
-        if let Some(id) = &generation.message_id {
-            details.push(("message_id", id));
-        }
-        if let Some(id) = &generation.client_message_id {
-            details.push(("client_message_id", id));
-        }
+        let details = [
+            ("content", Some(&content)),
+            ("message_id", generation.message_id.as_ref()),
+            ("client_message_id", generation.client_message_id.as_ref()),
+        ];
         emit(
             shared,
             Slot::Error,

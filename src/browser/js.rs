@@ -65,8 +65,10 @@ pub fn type_error(message: &str) -> JsValue {
 
 /// The `{type: "error", data: {code, message, retryable, …}}` frame of one of the manager's
 /// own errors, shaped like the relay's `error` frames; `details` go into `data` too (the
-/// undecodable frame as `raw`, a lost reply's ids and `content`).
-pub fn error_frame(code: ErrorCode, details: &[(&str, &JsValue)]) -> JsValue {
+/// undecodable frame as `raw`, a lost reply's ids and `content`), those given as `None`
+/// left out. (A fixed list with `None`s rather than a `Vec` of those present: 16 B gzip,
+/// README "Size".)
+pub fn error_frame(code: ErrorCode, details: &[(&str, Option<&JsValue>)]) -> JsValue {
     let frame = Object::new();
     let data = Object::new();
     set(&frame, "type", &chatwire_protocol::frame_type::ERROR.into());
@@ -74,7 +76,9 @@ pub fn error_frame(code: ErrorCode, details: &[(&str, &JsValue)]) -> JsValue {
     set(&data, "message", &code.message().into());
     set(&data, "retryable", &code.retryable().into());
     for (key, value) in details {
-        set(&data, key, value);
+        if let Some(value) = value {
+            set(&data, key, value);
+        }
     }
     set(&frame, "data", &data);
     frame.into()
