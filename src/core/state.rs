@@ -27,14 +27,17 @@ pub enum ConnectionState {
 impl ConnectionState {
     /// The name JS code sees in `manager.state` and `onStateChange`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectionState::Idle => "idle",
-            ConnectionState::Connecting => "connecting",
-            ConnectionState::Open => "open",
-            ConnectionState::Reconnecting => "reconnecting",
-            ConnectionState::Closed => "closed",
-            ConnectionState::Failed => "failed",
-        }
+        // A table in the order of the variants (the test below names each one), not a
+        // `match`: 9 B gzip (README "Size").
+        const NAMES: [&str; 6] = [
+            "idle",
+            "connecting",
+            "open",
+            "reconnecting",
+            "closed",
+            "failed",
+        ];
+        NAMES[self as usize]
     }
 
     /// True while the manager holds or is getting a connection on its own.
