@@ -9,7 +9,7 @@ import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 // The ceiling CI enforces: today's figure of the client on the ecosystem crates (web-sys,
 // js-sys, wasm-bindgen-futures) plus a little room. It only ever comes down; README "Size"
 // says where the bytes go.
-export const CEILING_GZIP_BYTES = 22_148;
+export const CEILING_GZIP_BYTES = 22_139;
 // Issue 9's budget, not met yet, and the goal: socket.io-client 4.8.4 min+gzip.
 export const BUDGET_GZIP_BYTES = 20_000;
 export const GOAL_GZIP_BYTES = 13_100;
