@@ -312,7 +312,6 @@ fn watch_local(local: Arc<Local>, meta: &StreamMeta, offset: u64) -> BoxStream<'
         watch::WatchGuard::attach(local, offset),
         meta.message_id.clone(),
         meta.client_message_id.clone(),
-        offset,
     )
 }
 

@@ -147,6 +147,12 @@ impl FrameBuffer {
         dropped
     }
 
+    /// Whether a publisher may append while a reader is at `reader_offset` (see
+    /// [`has_room`]).
+    pub fn has_room_for(&self, reader_offset: u64) -> bool {
+        has_room(self.backlog(reader_offset), self.bounds)
+    }
+
     /// Whether a reader that applied `offset` can be given every frame after it.
     pub fn can_serve_after(&self, offset: u64) -> bool {
         offset.saturating_add(1) >= self.first_kept()

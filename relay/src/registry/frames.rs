@@ -17,7 +17,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use super::buffer::{has_room, BufferBounds, FrameBuffer, StoredFrame};
+use super::buffer::{BufferBounds, FrameBuffer, StoredFrame};
 
 /// What a reader finds after the offset it has applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +105,6 @@ fn wait_in(slot: &mut Option<Waker>, cx: &Context<'_>) {
 
 /// A generation's frames, until it expires, and who reads them.
 pub struct GenerationFrames {
-    bounds: BufferBounds,
     state: Mutex<State>,
 }
 
@@ -113,7 +112,6 @@ impl GenerationFrames {
     /// No frames yet, kept within `bounds`, nobody reading.
     pub fn new(bounds: BufferBounds) -> GenerationFrames {
         GenerationFrames {
-            bounds,
             state: Mutex::new(State {
                 kept: Some(FrameBuffer::new(bounds)),
                 readers: Vec::new(),
@@ -169,7 +167,7 @@ impl GenerationFrames {
         let full = match (slowest, &state.kept) {
             // A reader at most one frame behind (the usual case) needs no backlog count.
             (Some(offset), Some(buffer)) if offset.saturating_add(2) < next_offset => {
-                !has_room(buffer.backlog(offset), self.bounds)
+                !buffer.has_room_for(offset)
             }
             _ => false,
         };
@@ -193,28 +191,29 @@ impl GenerationFrames {
         to_wake.wake();
     }
 
-    /// What reader `id`, which applied `offset`, gets next; when there is nothing yet, its
-    /// task is woken by the next append (or the expiry).
-    pub fn poll_next_after(&self, id: u64, offset: u64, cx: &mut Context<'_>) -> Poll<Next> {
+    /// What reader `id` gets after the last frame it was given (or the offset it attached
+    /// at); when there is nothing yet, its task is woken by the next append (or the expiry).
+    pub fn poll_next(&self, id: u64, cx: &mut Context<'_>) -> Poll<Next> {
         let (next, writer) = {
             let mut state = self.lock();
             let state = &mut *state;
-            let Some(buffer) = &state.kept else {
+            // Always found: a watcher attaches before it reads and detaches when dropped.
+            let (Some(buffer), Some(reader)) = (
+                &state.kept,
+                state.readers.iter_mut().find(|reader| reader.id == id),
+            ) else {
                 return Poll::Ready(Next::Gone);
             };
-            let next = next_in(buffer, offset);
+            let next = next_in(buffer, reader.offset);
             let mut writer = None;
-            // Always found: a watcher attaches before it reads and detaches when dropped.
-            if let Some(reader) = state.readers.iter_mut().find(|reader| reader.id == id) {
-                match &next {
-                    Poll::Pending => wait_in(&mut reader.waiting, cx),
-                    Poll::Ready(Next::Frame(frame)) => {
-                        reader.offset = frame.offset;
-                        // The publisher may have waited for this reader.
-                        writer = state.writer.take();
-                    }
-                    Poll::Ready(_) => {}
+            match &next {
+                Poll::Pending => wait_in(&mut reader.waiting, cx),
+                Poll::Ready(Next::Frame(frame)) => {
+                    reader.offset = frame.offset;
+                    // The publisher may have waited for this reader.
+                    writer = state.writer.take();
                 }
+                Poll::Ready(_) => {}
             }
             (next, writer)
         };
@@ -306,29 +305,23 @@ mod tests {
         let (count, waker) = counter();
         let mut cx = Context::from_waker(&waker);
         assert_eq!(frames.attach(0), 1);
-        assert_eq!(frames.poll_next_after(1, 0, &mut cx), Poll::Pending);
+        assert_eq!(frames.poll_next(1, &mut cx), Poll::Pending);
         // Polling again keeps one waker for the reader, not two.
-        assert_eq!(frames.poll_next_after(1, 0, &mut cx), Poll::Pending);
+        assert_eq!(frames.poll_next(1, &mut cx), Poll::Pending);
         frames.append(StoredFrame::numbered(1, false));
         assert_eq!(woken(&count), 1);
         frames.append(StoredFrame::numbered(2, true));
         assert_eq!(woken(&count), 1, "woken once per wait");
         assert_eq!(
-            frames.poll_next_after(1, 0, &mut cx),
+            frames.poll_next(1, &mut cx),
             Poll::Ready(Next::Frame(StoredFrame::numbered(1, false)))
         );
         assert_eq!(
-            frames.poll_next_after(1, 1, &mut cx),
+            frames.poll_next(1, &mut cx),
             Poll::Ready(Next::Frame(StoredFrame::numbered(2, true)))
         );
-        assert_eq!(
-            frames.poll_next_after(1, 2, &mut cx),
-            Poll::Ready(Next::Done)
-        );
-        assert_eq!(
-            frames.poll_next_after(1, 7, &mut cx),
-            Poll::Ready(Next::Done)
-        );
+        assert_eq!(frames.poll_next(1, &mut cx), Poll::Ready(Next::Done));
+        assert_eq!(frames.look_after(7), Poll::Ready(Next::Done));
         assert_eq!(
             frames.progress(),
             Some(Progress {
@@ -339,10 +332,7 @@ mod tests {
         );
         assert!(frames.expire());
         assert!(!frames.expire());
-        assert_eq!(
-            frames.poll_next_after(1, 0, &mut cx),
-            Poll::Ready(Next::Gone)
-        );
+        assert_eq!(frames.poll_next(1, &mut cx), Poll::Ready(Next::Gone));
         assert_eq!(frames.progress(), None);
         assert_eq!(frames.kept_bytes(), None);
     }
@@ -354,10 +344,10 @@ mod tests {
         let (leaves, leaves_waker) = counter();
         assert_eq!((frames.attach(0), frames.attach(0)), (1, 2));
         assert!(frames
-            .poll_next_after(1, 0, &mut Context::from_waker(&stays_waker))
+            .poll_next(1, &mut Context::from_waker(&stays_waker))
             .is_pending());
         assert!(frames
-            .poll_next_after(2, 0, &mut Context::from_waker(&leaves_waker))
+            .poll_next(2, &mut Context::from_waker(&leaves_waker))
             .is_pending());
         assert_eq!(frames.detach(2), 1);
         assert!(frames.expire());
@@ -411,7 +401,7 @@ mod tests {
         frames.append(StoredFrame::numbered(4, false));
         // Four frames behind (half of eight): the publisher waits.
         assert!(frames.poll_room(5, &mut publisher).is_pending());
-        assert!(frames.poll_next_after(slow, 0, &mut reader).is_ready());
+        assert!(frames.poll_next(slow, &mut reader).is_ready());
         assert_eq!(woken(&writer), 1, "a reader taking a frame wakes it");
         assert!(frames.poll_room(5, &mut publisher).is_ready());
         assert!(frames.poll_room(6, &mut publisher).is_ready());

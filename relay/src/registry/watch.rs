@@ -41,25 +41,24 @@ impl Drop for WatchGuard {
 
 /// One watcher's position in its generation.
 struct Watcher {
+    /// Holds the watcher's place among the generation's readers (its offset too).
     guard: WatchGuard,
-    offset: u64,
     message_id: String,
     client_message_id: Option<String>,
     /// The last frame (terminal, or `stream_expired`) has been given.
     ended: bool,
 }
 
-/// The generation's frames after `offset`, ending with its terminal frame; or with an
-/// `error` `stream_expired` when they are dropped before this watcher reads them.
+/// The generation's frames after the offset `guard` attached at, ending with its terminal
+/// frame; or with an `error` `stream_expired` when they are dropped before this watcher
+/// reads them.
 pub(super) fn follow(
     guard: WatchGuard,
     message_id: String,
     client_message_id: Option<String>,
-    offset: u64,
 ) -> BoxStream<'static, Utf8Bytes> {
     Watcher {
         guard,
-        offset,
         message_id,
         client_message_id,
         ended: false,
@@ -77,10 +76,9 @@ impl Stream for Watcher {
             return Poll::Ready(None);
         }
         let frames = watcher.guard.local.frames();
-        let next = ready!(frames.poll_next_after(watcher.guard.id, watcher.offset, cx));
+        let next = ready!(frames.poll_next(watcher.guard.id, cx));
         Poll::Ready(match next {
             Next::Frame(frame) => {
-                watcher.offset = frame.offset;
                 watcher.ended = frame.terminal;
                 Some(frame.text)
             }
