@@ -334,7 +334,7 @@ the two relays. Redis commands per token: Redis's \`total_commands_processed\` o
 \`EXPIRE\`s) divided by the tokens delivered. Relay warnings: lines the relay logged at WARN or
 ERROR during the phase (a Redis command that timed out, a mirror batch dropped, a lease lost).
 
-| figure | state in memory | state in Redis | Redis commands per token | relay warnings (Redis) |
+| figure | state in memory | state in Redis | Redis commands per token | relay warnings (Redis, all repetitions together) |
 | --- | ---: | ---: | ---: | ---: |
 ${[100, 1000]
   .map((n) => {
