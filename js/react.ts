@@ -70,6 +70,8 @@ export interface ChatSocket {
   status: ConnectionStatus;
   /** `status === "open"`. */
   isConnected: boolean;
+  /** The conversation shown, oldest first. Kept in sessionStorage for the session id (its
+   *  last 200 messages), so a page reload shows it again, as the relay still has its history. */
   messages: ChatMessage[];
   /** The reply being generated, or `null`. */
   streaming: StreamingMessage | null;
@@ -84,7 +86,7 @@ export interface ChatSocket {
   /** Starts connecting again after `failed` (or `closed`), with a fresh attempt count. */
   retry: () => void;
   dismissError: () => void;
-  /** Forgets the conversation shown (the socket stays as it is). */
+  /** Forgets the conversation shown, here and in sessionStorage (the socket stays as it is). */
   clear: () => void;
   /** The underlying manager, once the wasm module is loaded. */
   manager: ChatWebSocketManager | null;
@@ -141,6 +143,52 @@ function writeInflight(sessionId: string, inflight: Inflight | null): void {
   if (!store) return;
   if (inflight) store.setItem(inflightKey(sessionId), JSON.stringify(inflight));
   else store.removeItem(inflightKey(sessionId));
+}
+
+/** Where the hook keeps the conversation shown across a page reload (sessionStorage, like the
+ *  reply in flight). */
+const transcriptKey = (sessionId: string) => `chatwire:messages:${sessionId}`;
+
+/** Most messages kept across a reload, the newest; sessionStorage holds a few MB per origin. */
+const TRANSCRIPT_LIMIT = 200;
+
+const ROLES: ReadonlySet<unknown> = new Set<ChatRole>(["user", "assistant", "error"]);
+const CUTS: ReadonlySet<unknown> = new Set<ChatMessage["cut"]>(["stopped", "interrupted"]);
+
+/** The messages kept for `sessionId`; an entry of another shape (an older page, a hand edit)
+ *  is left out. */
+function readTranscript(sessionId: string): ChatMessage[] {
+  let saved: unknown;
+  try {
+    saved = JSON.parse(storage()?.getItem(transcriptKey(sessionId)) ?? "[]");
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(saved)) return [];
+  return saved.flatMap((entry: Record<string, unknown> | null): ChatMessage[] => {
+    const id = str(entry?.id);
+    const content = str(entry?.content);
+    const time = new Date(str(entry?.time) ?? Number.NaN);
+    if (id === undefined || content === undefined || !ROLES.has(entry?.role) || Number.isNaN(time.getTime())) return [];
+    const message: ChatMessage = { id, role: entry?.role as ChatRole, content, time };
+    const conversationId = str(entry?.conversationId);
+    const finishReason = str(entry?.finishReason);
+    if (conversationId !== undefined) message.conversationId = conversationId;
+    if (finishReason !== undefined) message.finishReason = finishReason;
+    if (CUTS.has(entry?.cut)) message.cut = entry?.cut as ChatMessage["cut"];
+    return [message];
+  });
+}
+
+function writeTranscript(sessionId: string, messages: ChatMessage[]): void {
+  try {
+    const store = storage();
+    if (!store) return;
+    if (messages.length === 0) store.removeItem(transcriptKey(sessionId));
+    else store.setItem(transcriptKey(sessionId), JSON.stringify(messages.slice(-TRANSCRIPT_LIMIT)));
+  } catch {
+    // Storage full or refused: the page goes on; only a reload would start empty.
+  }
 }
 
 /** Error codes the client raises about the connection itself, never about one generation. */
@@ -219,7 +267,14 @@ export function useChatSocket(
   const holderRef = useRef<Holder | null>(null);
   const [manager, setManager] = useState<ChatWebSocketManager | null>(null);
   const [status, setStatus] = useState<ConnectionStatus>("idle");
-  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [messages, setMessages] = useState<ChatMessage[]>(() => readTranscript(sessionId));
+  // The session whose transcript `messages` holds. After `sessionId` changes, `messages` still
+  // holds the old session's until the effect below loads the new one: nothing is written
+  // under the new id in between. (This effect is declared before that one, so it runs first.)
+  const transcriptOf = useRef(sessionId);
+  useEffect(() => {
+    if (transcriptOf.current === sessionId) writeTranscript(sessionId, messages);
+  }, [sessionId, messages]);
   const [streaming, setStreaming] = useState<StreamingMessage | null>(null);
   const [error, setError] = useState<ChatSocketError | null>(null);
   const [reconnectInMs, setReconnectInMs] = useState<number | null>(null);
@@ -255,7 +310,8 @@ export function useChatSocket(
       stopPending: null,
     };
     holderRef.current = holder;
-    setMessages([]);
+    transcriptOf.current = sessionId;
+    setMessages(readTranscript(sessionId));
     streamingRef.current = null;
     setStreaming(null);
     setError(null);

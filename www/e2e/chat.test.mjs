@@ -388,8 +388,37 @@ describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
       const reply = page.locator("[data-testid=message][data-role=assistant]").last();
       await reply.waitFor({ timeout: 20_000 });
       assert.equal((await reply.getByTestId("message-content").innerText()).trim(), tokens.join("").trim());
+      assert.equal(await lastMessage(page, "user"), "Count slowly", "the question is shown again after the reload");
       assert.equal(upstream.requests.length, before + 1, "one upstream request: no second generation");
       assert.ok(chat.sent.some((f) => f.type === "resume" && f.data.conversation_id), "resumed by conversation");
+      await chat.context.close();
+    })();
+  });
+
+  test("page reloaded after a reply: the conversation is shown again, and goes on", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat());
+      const { page } = chat;
+      await waitForStatus(page, "open");
+      const first = "The first answer, before the reload.";
+      upstream.next({ tokens: tokenize(first), delayMs: 5 });
+      assert.equal(await ask(page, "First question"), first);
+      await page.reload();
+      await waitForStatus(page, "open");
+      const shown = async () =>
+        page.locator("[data-testid=message]").evaluateAll((nodes) =>
+          nodes.map((n) => [n.dataset.role, n.querySelector("[data-testid=message-content]")?.textContent?.trim()]),
+        );
+      assert.deepEqual(await shown(), [["user", "First question"], ["assistant", first]]);
+      const second = "The second answer, after it.";
+      upstream.next({ tokens: tokenize(second), delayMs: 5 });
+      const before = upstream.requests.length;
+      assert.equal(await ask(page, "Second question"), second);
+      // One conversation: the relay sent the first exchange upstream as history.
+      const sentUpstream = upstream.requests[before].body.messages.map((m) => m.content);
+      assert.deepEqual(sentUpstream.slice(-3), ["First question", first, "Second question"]);
+      assert.deepEqual((await shown()).map(([role]) => role), ["user", "assistant", "user", "assistant"]);
       await chat.context.close();
     })();
   });
