@@ -60,7 +60,8 @@ export interface ChatSocketError {
 }
 
 export interface UseChatSocketOptions extends ManagerOptions {
-  /** `conversation_id` sent with every message (default: `conv_<sessionId>`). */
+  /** `conversation_id` sent with every message. Without it the hook names the conversation
+   *  itself (`conv_<sessionId>` first, a new one on each `clear()`, kept across reloads). */
   conversationId?: string;
   /** `false` keeps the hook idle (no manager, no socket). Default `true`. */
   enabled?: boolean;
@@ -86,7 +87,9 @@ export interface ChatSocket {
   /** Starts connecting again after `failed` (or `closed`), with a fresh attempt count. */
   retry: () => void;
   dismissError: () => void;
-  /** Forgets the conversation shown, here and in sessionStorage (the socket stays as it is). */
+  /** Starts a new conversation: forgets the messages shown, here and in sessionStorage, and,
+   *  unless the `conversationId` option names it, sends what follows under a new conversation
+   *  id, so the relay answers without the earlier history. The socket stays as it is. */
   clear: () => void;
   /** The underlying manager, once the wasm module is loaded. */
   manager: ChatWebSocketManager | null;
@@ -191,6 +194,28 @@ function writeTranscript(sessionId: string, messages: ChatMessage[]): void {
   }
 }
 
+/** Where the hook keeps the conversation it named for a session (after `clear()`), so a reload
+ *  goes on with it. */
+const conversationKey = (sessionId: string) => `chatwire:conversation:${sessionId}`;
+
+/** The conversation the hook sends under for `sessionId` when the caller names none. */
+function readConversation(sessionId: string): string {
+  try {
+    return storage()?.getItem(conversationKey(sessionId)) || `conv_${sessionId}`;
+  } catch {
+    return `conv_${sessionId}`;
+  }
+}
+
+/** Names a new conversation for `sessionId` and keeps it. */
+function startConversation(sessionId: string): void {
+  try {
+    storage()?.setItem(conversationKey(sessionId), `conv_${sessionId}_${Date.now().toString(36)}`);
+  } catch {
+    // Storage refused: the hook goes on with the conversation it had.
+  }
+}
+
 /** Error codes the client raises about the connection itself, never about one generation. */
 const CONNECTION_CODES = new Set(["reconnect_failed", "unauthorized", "bad_frame", "outbox_full"]);
 
@@ -260,7 +285,10 @@ export function useChatSocket(
   tokenRef.current = token;
   const optionsRef = useRef(managerOptions);
   optionsRef.current = managerOptions;
-  const conversation = conversationId ?? `conv_${sessionId}`;
+  // Counts `clear()`s: each names a new conversation in sessionStorage, read again here.
+  const [conversationsStarted, setConversationsStarted] = useState(0);
+  const ownConversation = useMemo(() => readConversation(sessionId), [sessionId, conversationsStarted]);
+  const conversation = conversationId ?? ownConversation;
   const conversationRef = useRef(conversation);
   conversationRef.current = conversation;
 
@@ -579,7 +607,11 @@ export function useChatSocket(
     setMessages([]);
     streamingRef.current = null;
     setStreaming(null);
-  }, []);
+    if (conversationId === undefined) {
+      startConversation(sessionId);
+      setConversationsStarted((n) => n + 1);
+    }
+  }, [sessionId, conversationId]);
 
   return useMemo(
     () => ({

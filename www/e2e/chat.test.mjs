@@ -423,6 +423,35 @@ describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
     })();
   });
 
+  test("New chat: the conversation is cleared and the next question goes upstream without it, also after a reload", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat());
+      const { page } = chat;
+      await waitForStatus(page, "open");
+      const newChat = page.getByTestId("new-chat");
+      assert.equal(await newChat.isDisabled(), true, "nothing to leave yet");
+      const first = "An answer in the first conversation.";
+      upstream.next({ tokens: tokenize(first), delayMs: 5 });
+      assert.equal(await ask(page, "Old question"), first);
+      const firstConversation = chat.sent.findLast((f) => f.type === "chat_message").data.conversation_id;
+      await newChat.click();
+      await page.locator("[data-testid=message]").first().waitFor({ state: "detached" });
+      await page.reload();
+      await waitForStatus(page, "open");
+      assert.equal(await page.locator("[data-testid=message]").count(), 0, "the cleared conversation stays cleared");
+      const second = "An answer in the new conversation.";
+      upstream.next({ tokens: tokenize(second), delayMs: 5 });
+      const before = upstream.requests.length;
+      assert.equal(await ask(page, "New question"), second);
+      const sentUpstream = upstream.requests[before].body.messages.map((m) => m.content);
+      assert.ok(!sentUpstream.includes("Old question"), `no history of the old conversation: ${JSON.stringify(sentUpstream)}`);
+      const secondConversation = chat.sent.findLast((f) => f.type === "chat_message").data.conversation_id;
+      assert.notEqual(secondConversation, firstConversation);
+      await chat.context.close();
+    })();
+  });
+
   test("reconnect attempts exhausted: failure banner with Retry, which reconnects", async () => {
     const ctx = {};
     await withDiagnostics(ctx, async () => {

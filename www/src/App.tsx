@@ -25,7 +25,12 @@ export function App() {
 
   return (
     <div className="app">
-      <Header status={chat.status} reconnectInMs={chat.reconnectInMs} error={chat.error} />
+      <Header
+        status={chat.status}
+        reconnectInMs={chat.reconnectInMs}
+        error={chat.error}
+        onNewChat={chat.messages.length > 0 && chat.streaming === null ? chat.clear : null}
+      />
       <ErrorBanner chat={chat} token={token} />
       <MessageList messages={chat.messages} streaming={chat.streaming} onSuggestion={chat.send} canSend={chat.isConnected} />
       <Composer chat={chat} />
@@ -63,10 +68,13 @@ function Header({
   status,
   reconnectInMs,
   error,
+  onNewChat,
 }: {
   status: ConnectionStatus;
   reconnectInMs: number | null;
   error: ChatSocketError | null;
+  /** Starts a new conversation; `null` while there is nothing to leave (or a reply streams). */
+  onNewChat: (() => void) | null;
 }) {
   return (
     <header className="header">
@@ -82,9 +90,14 @@ function Header({
           <p className="subtitle">Streaming AI chat over one resilient WebSocket</p>
         </div>
       </div>
-      <div className={`status status-${status}`} data-testid="status" data-state={status} role="status" aria-live="polite">
-        <span className="dot" aria-hidden="true" />
-        <span className="status-label">{statusLabel(status, reconnectInMs, error)}</span>
+      <div className="header-side">
+        <button type="button" className="button button-quiet" data-testid="new-chat" disabled={onNewChat === null} onClick={onNewChat ?? undefined}>
+          New chat
+        </button>
+        <div className={`status status-${status}`} data-testid="status" data-state={status} role="status" aria-live="polite">
+          <span className="dot" aria-hidden="true" />
+          <span className="status-label">{statusLabel(status, reconnectInMs, error)}</span>
+        </div>
       </div>
     </header>
   );
