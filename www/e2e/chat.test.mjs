@@ -258,7 +258,8 @@ describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
       // Nothing more arrives for the stopped reply, and the page can send again.
       const shown = await stopped.getByTestId("message-content").innerText();
       assert.ok(shown.trim().startsWith("word0 word1"), `partial text kept: ${shown}`);
-      assert.ok(tokens.join("").startsWith(shown), "the kept text is what the upstream sent");
+      // (Trimmed: the reply is rendered as Markdown, whose paragraph drops the leading space.)
+      assert.ok(tokens.join("").trim().startsWith(shown.trim()), "the kept text is what the upstream sent");
       await sleep(400);
       assert.equal(await page.getByTestId("streaming").count(), 0);
       assert.equal(await page.getByTestId("send").isVisible(), true);
@@ -448,6 +449,39 @@ describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
       assert.ok(!sentUpstream.includes("Old question"), `no history of the old conversation: ${JSON.stringify(sentUpstream)}`);
       const secondConversation = chat.sent.findLast((f) => f.type === "chat_message").data.conversation_id;
       assert.notEqual(secondConversation, firstConversation);
+      await chat.context.close();
+    })();
+  });
+
+  test("replies render as Markdown, and HTML or script links in a reply stay inert", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat());
+      const { page } = chat;
+      await waitForStatus(page, "open");
+      const text = [
+        "Use **bold** and `code`:",
+        "",
+        "- one",
+        "- two",
+        "",
+        '<img src="x" onerror="window.__pwned = 1"> [click](javascript:window.__pwned=2)',
+      ].join("\n");
+      upstream.next({ tokens: tokenize(text), delayMs: 5 });
+      await sendText(page, "Show me some Markdown");
+      const reply = page.locator("[data-testid=message][data-role=assistant]").last();
+      await reply.waitFor({ timeout: 10_000 });
+      const content = reply.getByTestId("message-content");
+      assert.equal(await content.locator("strong").innerText(), "bold");
+      assert.equal(await content.locator("code").innerText(), "code");
+      assert.deepEqual(await content.locator("li").allInnerTexts(), ["one", "two"]);
+      assert.equal(await content.locator("img").count(), 0, "HTML in a reply is shown as text");
+      assert.match(await content.innerText(), /<img src="x"/);
+      const href = await content.locator("a").getAttribute("href");
+      assert.ok(!String(href).startsWith("javascript:"), `the link lost its script URL: ${href}`);
+      await content.locator("a").click();
+      assert.equal(await page.evaluate(() => /** @type {any} */ (window).__pwned), undefined);
+      assert.deepEqual(pageErrors(chat), [], "no errors in the page console");
       await chat.context.close();
     })();
   });

@@ -1,6 +1,6 @@
 // The demo chat: the seed's ChatInterface rebuilt on `chatwire/react`.
 
-import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useDeferredValue, useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import {
   useChatSocket,
   type ChatMessage,
@@ -10,6 +10,7 @@ import {
   type StreamingMessage,
 } from "chatwire/react";
 import { readManagerOptions, readSessionId, readToken } from "./config";
+import { Markdown } from "./Markdown";
 
 const SUGGESTIONS = [
   "Explain WebSockets in two sentences",
@@ -230,7 +231,13 @@ function MessageBubble({ message }: { message: ChatMessage }) {
           {message.finishReason === "length" && <span className="tag">Truncated</span>}
         </div>
         <div className="bubble" data-testid="message-content">
-          {message.content || <em className="muted">(no text)</em>}
+          {!message.content ? (
+            <em className="muted">(no text)</em>
+          ) : message.role === "assistant" ? (
+            <Markdown text={message.content} />
+          ) : (
+            message.content
+          )}
         </div>
       </div>
     </article>
@@ -239,6 +246,9 @@ function MessageBubble({ message }: { message: ChatMessage }) {
 
 function StreamingBubble({ streaming }: { streaming: StreamingMessage }) {
   const waiting = streaming.content === "";
+  // Markdown is parsed again on every token; deferred, React skips the parses a burst of
+  // tokens would queue and keeps typing and scrolling responsive.
+  const content = useDeferredValue(streaming.content);
   return (
     <article className="message message-assistant streaming" data-testid="streaming" aria-busy="true">
       <Avatar role="assistant" />
@@ -260,10 +270,9 @@ function StreamingBubble({ streaming }: { streaming: StreamingMessage }) {
               <i />
             </span>
           ) : (
-            <>
-              <span data-testid="streaming-content">{streaming.content}</span>
-              <span className="caret" aria-hidden="true" />
-            </>
+            <div className="streaming-content" data-testid="streaming-content">
+              <Markdown text={content} />
+            </div>
           )}
         </div>
       </div>
