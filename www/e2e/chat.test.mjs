@@ -486,6 +486,31 @@ describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
     })();
   });
 
+  test("a reply streams as Markdown block by block, and ends rendered whole", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat());
+      const { page } = chat;
+      await waitForStatus(page, "open");
+      const text = ["## Plan", "", "First a paragraph with `code`.", "", "```js", "", "let x = 1;", "```", "", "Then the rest, word by word."].join("\n");
+      upstream.next({ tokens: tokenize(text), delayMs: 60 });
+      await sendText(page, "Plan it");
+      const live = page.getByTestId("streaming-content");
+      // While it streams: the heading is already a heading, and the fence's blank line does
+      // not split the code block in two.
+      await live.locator("h2").waitFor({ timeout: 10_000 });
+      await live.locator("pre").waitFor({ timeout: 10_000 });
+      const reply = page.locator("[data-testid=message][data-role=assistant]").last();
+      await reply.waitFor({ timeout: 10_000 });
+      const content = reply.getByTestId("message-content");
+      assert.equal(await content.locator("h2").innerText(), "Plan");
+      assert.equal(await content.locator("pre").count(), 1);
+      assert.equal((await content.locator("pre").innerText()).trim(), "let x = 1;");
+      assert.equal(await content.locator("p").count(), 2);
+      await chat.context.close();
+    })();
+  });
+
   test("reconnect attempts exhausted: failure banner with Retry, which reconnects", async () => {
     const ctx = {};
     await withDiagnostics(ctx, async () => {

@@ -10,7 +10,7 @@ import {
   type StreamingMessage,
 } from "chatwire/react";
 import { readManagerOptions, readSessionId, readToken } from "./config";
-import { Markdown } from "./Markdown";
+import { Markdown, StreamingMarkdown } from "./Markdown";
 
 const SUGGESTIONS = [
   "Explain WebSockets in two sentences",
@@ -246,8 +246,8 @@ function MessageBubble({ message }: { message: ChatMessage }) {
 
 function StreamingBubble({ streaming }: { streaming: StreamingMessage }) {
   const waiting = streaming.content === "";
-  // Markdown is parsed again on every token; deferred, React skips the parses a burst of
-  // tokens would queue and keeps typing and scrolling responsive.
+  // Deferred: a burst of tokens costs one render of the Markdown, not one each, and typing
+  // and scrolling stay responsive.
   const content = useDeferredValue(streaming.content);
   return (
     <article className="message message-assistant streaming" data-testid="streaming" aria-busy="true">
@@ -271,7 +271,7 @@ function StreamingBubble({ streaming }: { streaming: StreamingMessage }) {
             </span>
           ) : (
             <div className="streaming-content" data-testid="streaming-content">
-              <Markdown text={content} />
+              <StreamingMarkdown text={content} />
             </div>
           )}
         </div>
