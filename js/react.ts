@@ -87,9 +87,10 @@ export interface ChatSocket {
   /** Starts connecting again after `failed` (or `closed`), with a fresh attempt count. */
   retry: () => void;
   dismissError: () => void;
-  /** Starts a new conversation: forgets the messages shown, here and in sessionStorage, and,
-   *  unless the `conversationId` option names it, sends what follows under a new conversation
-   *  id, so the relay answers without the earlier history. The socket stays as it is. */
+  /** Starts a new conversation: cancels the reply streaming, if any, forgets the messages
+   *  shown, here and in sessionStorage, and, unless the `conversationId` option names it, sends
+   *  what follows under a new conversation id, so the relay answers without the earlier
+   *  history. The socket stays as it is. */
   clear: () => void;
   /** The underlying manager, once the wasm module is loaded. */
   manager: ChatWebSocketManager | null;
@@ -575,24 +576,33 @@ export function useChatSocket(
     [sessionId, updateStreaming],
   );
 
-  const stop = useCallback(() => {
+  /** Cancels the reply streaming, if any: sends `cancel` for it, drops its late tokens and
+   *  forgets it for a reload. Returns it with the id it was cancelled by, or `null`. */
+  const cancelStreaming = useCallback((): { reply: StreamingMessage; target: string } | null => {
     const holder = holderRef.current;
     const m = holder?.manager;
     const s = streamingRef.current;
-    if (!m || !holder || !s) return;
+    if (!m || !holder || !s) return null;
     // The relay cancels by its `message_id` or by the `client_message_id` the reply answers.
     const target = s.id ?? s.clientMessageId;
-    if (target === null) return;
+    if (target === null) return null;
     if (s.id) holder.stopped.add(s.id);
     else holder.stopPending = target; // drop the tokens of the reply whose id we have not seen yet
     m.sendMessage({ type: "cancel", data: { message_id: target } });
     writeInflight(sessionId, null);
     updateStreaming(() => null);
+    return { reply: s, target };
+  }, [sessionId, updateStreaming]);
+
+  const stop = useCallback(() => {
+    const cancelled = cancelStreaming();
+    if (!cancelled) return;
+    const { reply, target } = cancelled;
     setMessages((prev) => [
       ...prev,
-      { id: s.id ?? `stopped_${target}`, role: "assistant", content: s.content, time: new Date(), cut: "stopped" },
+      { id: reply.id ?? `stopped_${target}`, role: "assistant", content: reply.content, time: new Date(), cut: "stopped" },
     ]);
-  }, [sessionId, updateStreaming]);
+  }, [cancelStreaming]);
 
   const retry = useCallback(() => {
     const m = holderRef.current?.manager;
@@ -604,6 +614,8 @@ export function useChatSocket(
 
   const dismissError = useCallback(() => setError(null), []);
   const clear = useCallback(() => {
+    // A reply still streaming belongs to the conversation being left.
+    cancelStreaming();
     setMessages([]);
     streamingRef.current = null;
     setStreaming(null);
@@ -611,7 +623,7 @@ export function useChatSocket(
       startConversation(sessionId);
       setConversationsStarted((n) => n + 1);
     }
-  }, [sessionId, conversationId]);
+  }, [sessionId, conversationId, cancelStreaming]);
 
   return useMemo(
     () => ({

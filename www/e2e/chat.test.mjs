@@ -453,6 +453,32 @@ describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
     })();
   });
 
+  test("New chat while a reply streams: the reply is cancelled and nothing of it comes back", async () => {
+    const ctx = {};
+    await withDiagnostics(ctx, async () => {
+      const chat = (ctx.chat = await openChat());
+      const { page } = chat;
+      await waitForStatus(page, "open");
+      const tokens = Array.from({ length: 200 }, (_, i) => ` word${i}`);
+      upstream.next({ tokens, delayMs: 80 });
+      const before = upstream.requests.length;
+      await sendText(page, "Tell me a very long story");
+      await upstream.waitFor(() => upstream.requests[before]?.sentTokens >= 4, 10_000, "4 tokens sent");
+      await page.locator("[data-testid=streaming-content]").waitFor();
+      await page.getByTestId("new-chat").click();
+
+      await page.getByTestId("streaming").waitFor({ state: "detached", timeout: 2_000 });
+      const req = upstream.requests[before];
+      await upstream.waitFor(() => req.aborted, 5_000, "the upstream request to be aborted");
+      assert.ok(chat.sent.some((f) => f.type === "cancel"), "the page sent cancel");
+      await sleep(400);
+      assert.equal(await page.getByTestId("streaming").count(), 0, "no late token brought the reply back");
+      assert.equal(await page.locator("[data-testid=message]").count(), 0);
+      assert.equal(await page.getByTestId("new-chat").isDisabled(), true);
+      await chat.context.close();
+    })();
+  });
+
   test("replies render as Markdown, and HTML or script links in a reply stay inert", async () => {
     const ctx = {};
     await withDiagnostics(ctx, async () => {

@@ -30,7 +30,7 @@ export function App() {
         status={chat.status}
         reconnectInMs={chat.reconnectInMs}
         error={chat.error}
-        onNewChat={chat.messages.length > 0 && chat.streaming === null ? chat.clear : null}
+        onNewChat={chat.messages.length > 0 || chat.streaming !== null ? chat.clear : null}
       />
       <ErrorBanner chat={chat} token={token} />
       <MessageList messages={chat.messages} streaming={chat.streaming} onSuggestion={chat.send} canSend={chat.isConnected} />
@@ -74,7 +74,8 @@ function Header({
   status: ConnectionStatus;
   reconnectInMs: number | null;
   error: ChatSocketError | null;
-  /** Starts a new conversation; `null` while there is nothing to leave (or a reply streams). */
+  /** Starts a new conversation (cancelling a reply that streams); `null` while there is nothing
+   *  to leave. */
   onNewChat: (() => void) | null;
 }) {
   return (
