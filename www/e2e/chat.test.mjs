@@ -77,6 +77,18 @@ async function sendText(page, text) {
   await input.press("Enter");
 }
 
+/** Asks for a long reply (200 tokens, 80 ms apart) and resolves once the page shows it
+ *  streaming: with its tokens and the upstream request serving it. */
+async function startLongReply(page) {
+  const tokens = Array.from({ length: 200 }, (_, i) => ` word${i}`);
+  upstream.next({ tokens, delayMs: 80 });
+  const before = upstream.requests.length;
+  await sendText(page, "Tell me a very long story");
+  await upstream.waitFor(() => upstream.requests[before]?.sentTokens >= 4, 10_000, "4 tokens sent");
+  await page.locator("[data-testid=streaming-content]").waitFor();
+  return { tokens, req: upstream.requests[before] };
+}
+
 /** Sends `text` and resolves with the text of the finished reply that follows it. */
 async function ask(page, text, timeout = 10_000) {
   const replies = page.locator("[data-testid=message][data-role=assistant]");
@@ -233,19 +245,12 @@ describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
       const chat = (ctx.chat = await openChat());
       const { page } = chat;
       await waitForStatus(page, "open");
-      const tokens = Array.from({ length: 200 }, (_, i) => ` word${i}`);
-      upstream.next({ tokens, delayMs: 80 });
-      const before = upstream.requests.length;
-      await sendText(page, "Tell me a very long story");
-
-      await upstream.waitFor(() => upstream.requests[before]?.sentTokens >= 4, 10_000, "4 tokens sent");
-      await page.locator("[data-testid=streaming-content]").waitFor();
+      const { tokens, req } = await startLongReply(page);
       await page.getByTestId("stop").click();
 
       await page.getByTestId("streaming").waitFor({ state: "detached", timeout: 2_000 });
       const stopped = page.locator("[data-testid=message][data-role=assistant][data-cut=stopped]");
       await stopped.waitFor({ timeout: 2_000 });
-      const req = upstream.requests[before];
       await upstream.waitFor(() => req.aborted, 5_000, "the upstream request to be aborted");
       assert.equal(req.finished, false);
       const streamedId = chat.frames.find((f) => f.type === "stream_token")?.data.message_id;
@@ -459,16 +464,10 @@ describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
       const chat = (ctx.chat = await openChat());
       const { page } = chat;
       await waitForStatus(page, "open");
-      const tokens = Array.from({ length: 200 }, (_, i) => ` word${i}`);
-      upstream.next({ tokens, delayMs: 80 });
-      const before = upstream.requests.length;
-      await sendText(page, "Tell me a very long story");
-      await upstream.waitFor(() => upstream.requests[before]?.sentTokens >= 4, 10_000, "4 tokens sent");
-      await page.locator("[data-testid=streaming-content]").waitFor();
+      const { req } = await startLongReply(page);
       await page.getByTestId("new-chat").click();
 
       await page.getByTestId("streaming").waitFor({ state: "detached", timeout: 2_000 });
-      const req = upstream.requests[before];
       await upstream.waitFor(() => req.aborted, 5_000, "the upstream request to be aborted");
       assert.ok(chat.sent.some((f) => f.type === "cancel"), "the page sent cancel");
       await sleep(400);
