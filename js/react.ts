@@ -31,6 +31,8 @@ export interface ChatMessage {
   conversationId?: string;
   /** The server's `finish_reason` (`stop`, `length`, `cancelled`, …) for replies. */
   finishReason?: string;
+  /** The model's reasoning before the reply (`reasoning_token` frames), when it sent any. */
+  reasoning?: string;
   /** Set when the reply was cut short: by Stop (`stopped`), or because the connection was
    *  lost and the relay could not resume the reply (`interrupted`). */
   cut?: "stopped" | "interrupted";
@@ -177,8 +179,10 @@ function readTranscript(sessionId: string): ChatMessage[] {
     const message: ChatMessage = { id, role: entry?.role as ChatRole, content, time };
     const conversationId = str(entry?.conversationId);
     const finishReason = str(entry?.finishReason);
+    const reasoning = str(entry?.reasoning);
     if (conversationId !== undefined) message.conversationId = conversationId;
     if (finishReason !== undefined) message.finishReason = finishReason;
+    if (reasoning !== undefined) message.reasoning = reasoning;
     if (CUTS.has(entry?.cut)) message.cut = entry?.cut as ChatMessage["cut"];
     return [message];
   });
@@ -354,7 +358,8 @@ export function useChatSocket(
       updateStreaming(() => null);
       if (s.content || s.id) {
         const id = s.id ?? `partial_${Date.now()}`;
-        setMessages((prev) => [...prev, { id, role: "assistant", content: s.content, time: new Date(), cut }]);
+        const reasoning = s.reasoning || undefined;
+        setMessages((prev) => [...prev, { id, role: "assistant", content: s.content, time: new Date(), cut, reasoning }]);
       }
     };
 
@@ -427,14 +432,16 @@ export function useChatSocket(
           return;
         }
         const s = streamingRef.current;
-        if (s && (s.id === id || s.id === null)) {
+        const ours = s !== null && (s.id === id || s.id === null);
+        if (ours) {
           holder.stopPending = null;
           updateStreaming(() => null);
           writeInflight(sessionId, null);
         }
+        const reasoning = (ours && s.reasoning) || undefined;
         setMessages((prev) => [
           ...prev,
-          { id, role: "assistant", content, time: new Date(), conversationId: conv, finishReason },
+          { id, role: "assistant", content, time: new Date(), conversationId: conv, finishReason, reasoning },
         ]);
       };
       m.onChatMessage = (frame: FrameWithData) => {
@@ -600,7 +607,14 @@ export function useChatSocket(
     const { reply, target } = cancelled;
     setMessages((prev) => [
       ...prev,
-      { id: reply.id ?? `stopped_${target}`, role: "assistant", content: reply.content, time: new Date(), cut: "stopped" },
+      {
+        id: reply.id ?? `stopped_${target}`,
+        role: "assistant",
+        content: reply.content,
+        time: new Date(),
+        cut: "stopped",
+        reasoning: reply.reasoning || undefined,
+      },
     ]);
   }, [cancelStreaming]);
 

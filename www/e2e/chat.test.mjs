@@ -290,6 +290,10 @@ describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
       const replies = page.locator("[data-testid=message][data-role=assistant]");
       await replies.first().waitFor({ timeout: 10_000 });
       assert.equal(await lastMessage(page, "assistant"), "Hello there!", "reasoning is kept out of the answer");
+      // The reasoning stays with the finished reply, folded away.
+      const kept = replies.last().getByTestId("message-reasoning");
+      assert.equal(await kept.evaluate((d) => /** @type {HTMLDetailsElement} */ (d).open), false);
+      assert.equal(await kept.locator(".reasoning").textContent(), thoughts.join(""));
 
       // The upstream refuses the request: the relay reports it and the page shows it in line.
       upstream.next({ tokens: [], status: 400 });

@@ -231,6 +231,12 @@ function MessageBubble({ message }: { message: ChatMessage }) {
           {message.cut === "interrupted" && <span className="tag tag-warn">Interrupted</span>}
           {message.finishReason === "length" && <span className="tag">Truncated</span>}
         </div>
+        {message.reasoning && (
+          <details className="reasoning-details" data-testid="message-reasoning">
+            <summary>Reasoning</summary>
+            <div className="reasoning">{message.reasoning}</div>
+          </details>
+        )}
         <div className="bubble" data-testid="message-content">
           {!message.content ? (
             <em className="muted">(no text)</em>
