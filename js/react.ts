@@ -300,11 +300,14 @@ export function useChatSocket(
   const holderRef = useRef<Holder | null>(null);
   const [manager, setManager] = useState<ChatWebSocketManager | null>(null);
   const [status, setStatus] = useState<ConnectionStatus>("idle");
-  const [messages, setMessages] = useState<ChatMessage[]>(() => readTranscript(sessionId));
-  // The session whose transcript `messages` holds. After `sessionId` changes, `messages` still
-  // holds the old session's until the effect below loads the new one: nothing is written
-  // under the new id in between. (This effect is declared before that one, so it runs first.)
-  const transcriptOf = useRef(sessionId);
+  // Empty on the first render, as on a server (no sessionStorage there, and a different first
+  // render would not hydrate); the effect below loads the session's transcript.
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  // The session whose transcript `messages` holds, once loaded. Until the effect below loads
+  // it, and after `sessionId` changes until it loads the new one, nothing is written, so the
+  // stored transcript is not overwritten by the list of the first render or of another
+  // session. (This effect is declared before that one, so it runs first.)
+  const transcriptOf = useRef<string | null>(null);
   useEffect(() => {
     if (transcriptOf.current === sessionId) writeTranscript(sessionId, messages);
   }, [sessionId, messages]);

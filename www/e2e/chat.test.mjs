@@ -756,3 +756,22 @@ describe("chatwire demo in a real browser", { timeout: 180_000 }, () => {
     });
   });
 });
+
+// Not in a browser: the hook rendered on a server (as Next.js would), with a session's
+// transcript in storage. The first render must be the server's, an empty list, or the page
+// would not hydrate; the transcript is loaded by an effect, after hydration.
+test("server render: the hook's first render is empty even with a transcript stored", async () => {
+  const { createElement } = await import("react");
+  const { renderToString } = await import("react-dom/server");
+  const { useChatSocket } = await import("chatwire/react");
+  const stored = new Map([
+    ["chatwire:messages:s1", JSON.stringify([{ id: "c-1", role: "user", content: "Hi", time: new Date().toISOString() }])],
+  ]);
+  globalThis.sessionStorage = /** @type {any} */ ({ getItem: (k) => stored.get(k) ?? null, setItem() {}, removeItem() {} });
+  try {
+    const Chat = () => createElement("p", null, `${useChatSocket("s1", "token").messages.length} messages`);
+    assert.equal(renderToString(createElement(Chat)), "<p>0 messages</p>");
+  } finally {
+    delete globalThis.sessionStorage;
+  }
+});

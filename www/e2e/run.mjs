@@ -32,7 +32,9 @@ if (!existsSync(built) || statSync(built).mtimeMs < sources) {
 }
 ensureDevBuild(); // the StrictMode test serves React's development build
 
-const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", path.join("e2e", "chat.test.mjs")], {
+// --preserve-symlinks: `chatwire` is a link to ../pkg, and the server-render test imports
+// `chatwire/react`, whose `import "react"` must resolve from www/node_modules, as in an app.
+const r = spawnSync(process.execPath, ["--preserve-symlinks", "--test", "--test-reporter=spec", path.join("e2e", "chat.test.mjs")], {
   stdio: "inherit",
   cwd: WWW,
 });
