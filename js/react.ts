@@ -221,6 +221,12 @@ function startConversation(sessionId: string): void {
   }
 }
 
+/** The reply that was streaming, ended before `stream_complete` (Stop, a lost connection, an
+ *  error), as a finished message under `id`. */
+function endedReply(reply: StreamingMessage, id: string, cut: ChatMessage["cut"]): ChatMessage {
+  return { id, role: "assistant", content: reply.content, time: new Date(), cut, reasoning: reply.reasoning || undefined };
+}
+
 /** Error codes the client raises about the connection itself, never about one generation. */
 const CONNECTION_CODES = new Set(["reconnect_failed", "unauthorized", "bad_frame", "outbox_full"]);
 
@@ -360,9 +366,8 @@ export function useChatSocket(
       holder.stopPending = null;
       updateStreaming(() => null);
       if (s.content || s.id) {
-        const id = s.id ?? `partial_${Date.now()}`;
-        const reasoning = s.reasoning || undefined;
-        setMessages((prev) => [...prev, { id, role: "assistant", content: s.content, time: new Date(), cut, reasoning }]);
+        const ended = endedReply(s, s.id ?? `partial_${Date.now()}`, cut);
+        setMessages((prev) => [...prev, ended]);
       }
     };
 
@@ -608,17 +613,8 @@ export function useChatSocket(
     const cancelled = cancelStreaming();
     if (!cancelled) return;
     const { reply, target } = cancelled;
-    setMessages((prev) => [
-      ...prev,
-      {
-        id: reply.id ?? `stopped_${target}`,
-        role: "assistant",
-        content: reply.content,
-        time: new Date(),
-        cut: "stopped",
-        reasoning: reply.reasoning || undefined,
-      },
-    ]);
+    const ended = endedReply(reply, reply.id ?? `stopped_${target}`, "stopped");
+    setMessages((prev) => [...prev, ended]);
   }, [cancelStreaming]);
 
   const retry = useCallback(() => {
@@ -634,13 +630,12 @@ export function useChatSocket(
     // A reply still streaming belongs to the conversation being left.
     cancelStreaming();
     setMessages([]);
-    streamingRef.current = null;
-    setStreaming(null);
+    updateStreaming(() => null);
     if (conversationId === undefined) {
       startConversation(sessionId);
       setConversationsStarted((n) => n + 1);
     }
-  }, [sessionId, conversationId, cancelStreaming]);
+  }, [sessionId, conversationId, cancelStreaming, updateStreaming]);
 
   return useMemo(
     () => ({
