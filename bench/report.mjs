@@ -103,6 +103,11 @@ const med = (rows, f) => median(rows.map(f));
 const redisReps = relay.redis?.repeats ?? [];
 const redisPaced = (streams) => redisReps.map((r) => (r.latency ?? []).find((x) => x.streams === streams)).filter(Boolean);
 const redisTputs = redisReps.map((r) => r.throughput).filter(Boolean);
+// The same phases through relay-floor (bench/relay-load/src/bin/relay-floor.rs), a minimal
+// forwarder run in the relay's place, interleaved in the same run: what any relay adds here.
+const floorReps = relay.floor?.repeats ?? [];
+const floorPaced = (streams) => floorReps.map((r) => (r.latency ?? []).find((x) => x.streams === streams)).filter(Boolean);
+const floorTputs = floorReps.map((r) => r.throughput).filter(Boolean);
 const p100 = paced(100);
 const p1000 = paced(1000);
 const sum = (rows, f) => rows.reduce((a, r) => a + f(r), 0);
@@ -157,6 +162,18 @@ const tputErrors = sum(tputs, (t) => t.relayed.errors);
 const latOk = added100 < GOAL_ADDED_P99_US;
 const lat1000Ok = added1000 < GOAL_ADDED_P99_1000_US;
 const tputOk = tputRelay >= GOAL_TPUT && tputErrors === 0;
+// Whether each latency goal is within reach of any relay here: the floor's added p99 against it.
+const floorAdded = { 100: med(floorPaced(100), (r) => r.added_p99_us), 1000: med(floorPaced(1000), (r) => r.added_p99_us) };
+const floorVerdicts = [
+  [100, GOAL_ADDED_P99_US, added100],
+  [1000, GOAL_ADDED_P99_1000_US, added1000],
+]
+  .filter(([n]) => Number.isFinite(floorAdded[n]))
+  .map(([n, goal, relayAdded]) =>
+    floorAdded[n] >= goal
+      ? `- At ${int(n)} streams the floor alone adds ${us(floorAdded[n])} at p99, over the goal of ${us(goal)}: on this machine, with the load generator on the same cores, the goal is out of reach for any relay.`
+      : `- At ${int(n)} streams the floor adds ${us(floorAdded[n])} at p99, under the goal of ${us(goal)}: the goal is within reach here, and the relay's own work adds ${us(relayAdded - floorAdded[n])} more.`,
+  );
 const idleOk = idle.per_connection_bytes <= GOAL_IDLE;
 const relayRun = relay.run ?? {};
 const relayDate = relayRun.finished ? new Date(relayRun.finished * 1000).toISOString().replace(/\.\d+Z$/, "Z") : "unknown";
@@ -323,6 +340,32 @@ ${repRows}
 
 HARNESS_PLACEHOLDER
 
+### The machine's floor: a minimal forwarder in the relay's place
+
+${floorReps.length ? `\`relay-floor\` (\`bench/relay-load/src/bin/relay-floor.rs\`) does per token only what no relay can
+leave out: one read of the upstream socket and one WebSocket write to the client, both in one
+task, so no wakeup passes between tasks or threads. It has no history, resume, auth or limits,
+cuts the token out of the SSE event by position, and keeps its upstream connections alive as
+the relay's HTTP client does. It ran in the relay's place in the same run, its repetitions
+interleaved with the relay's. What it adds over the direct reading is what two more loopback
+hops cost on this machine (wakeups, system calls, the kernel's TCP); what the relay adds over
+it is the relay's own work.
+
+| figure | added by the floor | added by the relay | floor CPU-s per million tokens | relay CPU-s per million tokens | goal (added) |
+| --- | ---: | ---: | ---: | ---: | --- |
+${[100, 1000]
+  .map((n) => {
+    const f = floorPaced(n);
+    const m = paced(n);
+    const goal = n === 100 ? "< 0.5 ms" : "< 5 ms";
+    return `| ${int(n)} streams × 100 tok/s: p99 per token | ${fig(f, (x) => x.added_p99_us, us)} | ${fig(m, (x) => x.added_p99_us, us)} | ${fig(f, (x) => x.relayed.relay_cpu_s_per_mtok, cpuMtok)} | ${fig(m, (x) => x.relayed.relay_cpu_s_per_mtok, cpuMtok)} | ${goal} |
+| ${int(n)} streams × 100 tok/s: p50 per token | ${fig(f, (x) => x.added_p50_us, us)} | ${fig(m, (x) => x.added_p50_us, us)} | | | |`;
+  })
+  .join("\n")}
+| ${int(tputs[0]?.streams ?? 0)} unpaced streams: tokens/s (not added: through each) | ${fig(floorTputs, (t) => t.relayed.tokens_per_s, int)} (${sum(floorTputs, (t) => t.relayed.errors)} errors) | ${fig(tputs, (t) => t.relayed.tokens_per_s, int)} (${tputErrors} errors) | ${fig(floorTputs, (t) => t.relayed.relay_cpu_s_per_mtok, cpuMtok)} | ${fig(tputs, (t) => t.relayed.relay_cpu_s_per_mtok, cpuMtok)} | |
+
+${floorVerdicts.join("\n")}` : "Not measured in this run (`relay-load` without `--floor`)."}
+
 ### State in Redis beside state in memory
 
 ${redisReps.length ? `The same phases, in the same run, through a second relay started with \`RELAY_REDIS_URL\` pointing
@@ -369,6 +412,10 @@ const vars = {
   relay_cpu_100: cpuMtok(med(p100, (r) => r.relayed.relay_cpu_s_per_mtok)),
   relay_cpu_1000: cpuMtok(med(p1000, (r) => r.relayed.relay_cpu_s_per_mtok)),
   added_p99_1000: us(added1000),
+  floor_added_p99_100: us(floorAdded[100]),
+  floor_added_p99_1000: us(floorAdded[1000]),
+  floor_cpu_100: cpuMtok(med(floorPaced(100), (r) => r.relayed.relay_cpu_s_per_mtok)),
+  floor_cpu_1000: cpuMtok(med(floorPaced(1000), (r) => r.relayed.relay_cpu_s_per_mtok)),
   relayed_p99_1000: us(med(p1000, (r) => r.relayed.latency.p99_us)),
   direct_p99_1000: us(med(p1000, (r) => r.direct.latency.p99_us)),
   delivered_1000: int(med(p1000, (r) => r.relayed.window_tokens_per_s)),

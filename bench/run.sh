@@ -2,7 +2,8 @@
 # `npm run bench`: runs every chatwire benchmark and writes BENCHMARKS.md from the results.
 #   1. bundle size (bench/size.mjs)
 #   2. dispatch throughput and client memory in headless Chromium (bench/browser/run.mjs)
-#   3. relay latency, throughput and idle memory (bench/relay-load, a Rust load generator)
+#   3. relay latency, throughput and idle memory (bench/relay-load, a Rust load generator),
+#      beside the same phases through relay-floor, a minimal forwarder: the machine's floor
 # Everything runs on 127.0.0.1. Sizes can be lowered for a quick look, e.g.
 #   BENCH_RUNS=3 BENCH_MEMORY_FRAMES=100000 RELAY_LOAD_ARGS="--idle 1000" npm run bench
 # (BENCHMARKS.md then says which sizes were used).
@@ -40,7 +41,8 @@ node bench/browser/run.mjs
 
 echo "== relay: latency, throughput, idle memory" >&2
 # shellcheck disable=SC2086 # RELAY_LOAD_ARGS is a list of flags
-target/server/relay-load --relay target/server/chatwire-relay --out bench/results/relay.json ${RELAY_LOAD_ARGS:-}
+target/server/relay-load --relay target/server/chatwire-relay --floor target/server/relay-floor \
+  --out bench/results/relay.json ${RELAY_LOAD_ARGS:-}
 
 printf '{"started": %s, "finished": %s, "loadavg": "%s"}\n' \
   "$BENCH_STARTED" "$(date +%s)" "$BENCH_LOADAVG" > bench/results/run.json

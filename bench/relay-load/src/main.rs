@@ -13,6 +13,9 @@
 //! relay with its shared state in a throwaway `redis-server` (history, leases, the frame
 //! buffer as Redis streams), counting the Redis commands it sends per token.
 //!
+//! With `--floor`, 1 and 2 also run through `relay-floor` (a minimal forwarder, in
+//! `src/bin/`) in the relay's place: what any relay adds on this machine.
+//!
 //! 1 and 2 are repeated (`--repeat`), and every phase records /proc/loadavg: the machine is
 //! shared. `--soak SECONDS` runs a long steady load instead (see `soak.rs`). Everything talks
 //! to 127.0.0.1 only; every phase is bounded in count and time. Usage:
@@ -87,6 +90,7 @@ async fn bench(options: &Options, upstream_addr: std::net::SocketAddr) -> Result
     let mut repeats = Vec::new();
     let mut redis_repeats = Vec::new();
     let mut redis_skipped = None;
+    let mut floor_repeats = Vec::new();
     if options.phases.latency || options.phases.throughput {
         // Its pool holds a connection per direct stream; it is dropped before the idle phase
         // so those descriptors are free for the idle sockets.
@@ -120,8 +124,19 @@ async fn bench(options: &Options, upstream_addr: std::net::SocketAddr) -> Result
             http: &http,
             upstream: &upstream,
         });
+        let floor = match &options.floor {
+            Some(bin) => Some(Relay::start(bin, upstream_addr, None).await?),
+            None => None,
+        };
+        let through_floor = floor.as_ref().map(|relay| Bench {
+            options,
+            relay,
+            redis: None,
+            http: &http,
+            upstream: &upstream,
+        });
         in_memory.warm_up().await;
-        if let Some(bench) = &with_redis {
+        for bench in with_redis.iter().chain(&through_floor) {
             bench.warm_up().await;
         }
         // Interleaved, so both stores see the same share of whatever else the machine runs.
@@ -142,8 +157,20 @@ async fn bench(options: &Options, upstream_addr: std::net::SocketAddr) -> Result
                 );
                 redis_repeats.push(repetition(bench, rep).await);
             }
+            if let Some(bench) = &through_floor {
+                eprintln!(
+                    "relay-load: repetition {} of {}, the floor (relay-floor); load {}",
+                    rep + 1,
+                    options.repeat,
+                    procfs::loadavg()
+                );
+                floor_repeats.push(repetition(bench, rep).await);
+            }
         }
         relay.stop().await;
+        if let Some(floor) = floor {
+            floor.stop().await;
+        }
         if let Some((redis, relay)) = shared {
             relay.stop().await;
             redis.stop().await;
@@ -158,6 +185,7 @@ async fn bench(options: &Options, upstream_addr: std::net::SocketAddr) -> Result
     Ok(json!({
         "repeats": repeats,
         "redis": { "repeats": redis_repeats, "skipped": redis_skipped },
+        "floor": { "repeats": floor_repeats },
         "idle": idle,
     }))
 }
@@ -190,6 +218,7 @@ async fn run(options: Options) -> Result<Value, String> {
             "idle": options.idle,
             "upstream_batch": options.upstream_batch,
             "redis": options.redis,
+            "floor": options.floor.as_ref().map(|bin| bin.display().to_string()),
         },
     });
     Ok(result)

@@ -10,7 +10,7 @@ pub const USAGE: &str = "\
 usage: relay-load [--relay PATH] [--out FILE] [--repeat 3] [--phases latency,throughput,idle]
                   [--paced-streams 100,1000] [--paced-tokens 200] [--period-ms 10]
                   [--throughput-streams 1000] [--throughput-tokens 1000] [--idle 10000]
-                  [--upstream-batch 1] [--redis on|off]
+                  [--upstream-batch 1] [--redis on|off] [--floor PATH]
        relay-load --soak SECONDS [--soak-streams 1000] [--soak-tokens 500] [--period-ms 10]
 
 Benchmarks target/server/chatwire-relay against an in-process fake OpenAI upstream (one SSE
@@ -19,7 +19,9 @@ read directly from the upstream and through the relay. Throughput: unpaced strea
 and through the relay. Idle: relay RSS per open socket. Latency and throughput are run
 --repeat times, each with the relay's state in memory and then, beside it, with a second relay
 keeping its shared state in a throwaway redis-server (--redis off skips it; so does a machine
-without redis-server, saying so). --upstream-batch N makes the upstream put N burst events in one write (how the
+without redis-server, saying so). --floor PATH also runs latency and throughput, interleaved
+the same way, through that binary in the relay's place: target/server/relay-floor, a minimal
+forwarder that shows what any relay adds on this machine. --upstream-batch N makes the upstream put N burst events in one write (how the
 earlier axum upstream behaved; for comparison only). --soak runs --soak-streams concurrent
 paced streams through a fresh relay for SECONDS, each on a new socket, and prints errors,
 relay RSS and open descriptors at the start and end. Results go to --out as JSON
@@ -49,6 +51,8 @@ pub struct Options {
     pub upstream_batch: usize,
     /// Also measure a relay whose shared state is in Redis.
     pub redis: bool,
+    /// Also measure this binary in the relay's place (`relay-floor`, the machine's floor).
+    pub floor: Option<PathBuf>,
     /// Soak for this long instead of the benchmark phases.
     pub soak: Option<Duration>,
     pub soak_streams: usize,
@@ -74,6 +78,7 @@ impl Default for Options {
             idle: 10_000,
             upstream_batch: 1,
             redis: true,
+            floor: None,
             soak: None,
             soak_streams: 1000,
             soak_tokens: 500,
@@ -144,6 +149,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
                     _ => return Err(format!("--redis: expected on or off, got {value}")),
                 }
             }
+            "--floor" => options.floor = Some(PathBuf::from(&value)),
             "--soak" => options.soak = Some(Duration::from_secs(number()?.max(1))),
             "--soak-streams" => options.soak_streams = number()?.max(1) as usize,
             "--soak-tokens" => options.soak_tokens = number()?.max(1),
@@ -173,6 +179,7 @@ mod tests {
         assert_eq!(o.idle, 10_000);
         assert_eq!(o.upstream_batch, 1);
         assert!(o.redis);
+        assert!(o.floor.is_none());
         assert!(o.soak.is_none());
     }
 
@@ -195,6 +202,8 @@ mod tests {
         assert_eq!(o.soak, Some(Duration::from_secs(60)));
         assert_eq!(o.out, PathBuf::from("bench/results/soak.json"));
         assert_eq!(o.period, Duration::from_millis(20));
+        let o = parse(args("--floor target/server/relay-floor")).unwrap();
+        assert_eq!(o.floor, Some(PathBuf::from("target/server/relay-floor")));
     }
 
     #[test]

@@ -285,7 +285,16 @@ impl Bench<'_> {
             .chain([self.options.throughput_streams])
             .max()
             .unwrap_or(1);
-        let script = |_| Script::Burst { tokens: 5 };
+        // Paced over 200 ms, so all `count` streams overlap and each pool ends up with a
+        // connection per stream. Burst streams ended within a millisecond and handed their
+        // connection on to the next: relay-floor's pool held about 770 after a 1,000-stream
+        // warm-up, so the measured phase opened the other 230 itself, and the fake upstream's
+        // full accept queue held some of them back by a SYN retry (1 s).
+        let script = |_| Script::Paced {
+            tokens: 10,
+            period: Duration::from_millis(20),
+            offset: Duration::ZERO,
+        };
         let d = direct(self.http, self.upstream, count, script).await;
         let r = relayed(self.relay, self.redis, "warm", count, script).await;
         report_errors("warm-up direct", &d);
