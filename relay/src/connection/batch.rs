@@ -16,9 +16,22 @@
 //! | four yields, always | 175k–221k | 6.7–8.4 | 0.05–0.12 |
 //! | up to four, while they bring frames (this) | 182k–222k | 6.6–8.2 | 0.004–0.09 |
 //!
-//! At 1,000 streams × 100 tokens/s each socket gets one token per 10 ms, so there is nothing
-//! to gather: the yields neither help nor hurt there (76k–94k tokens/s delivered in each
-//! variant, two runs each).
+//! At light load the yield costs latency: `yield_now` defers the task until its worker has
+//! nothing else to run and has polled for I/O once. Under load it is what keeps the relay up,
+//! paced or not. relay-load, `--profile server`, quiet machine, two runs each alternating with
+//! this rule (3 December):
+//!
+//! | before each write | 100 × 100 tok/s: relayed p50, added p99 | 1,000 × 100 tok/s: delivered, added p99 | 1,000 unpaced: tokens/s | relay CPU-s per Mtok (100 / 1,000 / unpaced) |
+//! | --- | --- | --- | ---: | --- |
+//! | up to four yields, while they bring frames (this) | 0.28–0.37 ms, 0.64–1.24 ms | 89k–95k, 125–359 ms | 210k–296k | 27–35 / 10.4–11.2 / 4.0–5.7 |
+//! | no yield (`MAX_YIELDS = 0`) | 0.19–0.23 ms, 0.57–0.67 ms | 54k–55k, 1.7–1.8 s | 62k–74k | 26–31 / 20.5 / 16–20 |
+//! | no yield when the last write was a lone frame too | 0.17–0.20 ms, 0.51–0.66 ms | 77k–82k, 0.75–0.91 s | 115k–124k | 25–27 / 13–14 / 9.4–10.4 |
+//!
+//! On this quiet machine the yield matters at 1,000 paced streams too (earlier runs, on a
+//! machine busy with builds, saw no difference there): a socket that waits its turn finds
+//! more of its generation's frames published and writes them with one `send`. What the yield
+//! costs at light load (about 0.1 ms at p50) is not won back by writing lone frames at once:
+//! that saturates the relay at 1,000 streams.
 
 /// Most frames written with one `send`; bounded so a flood cannot starve reading the client.
 pub const MAX_BATCH: usize = 16;
