@@ -12,6 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::clock::now_ns;
+use crate::flat_json::string_field;
 use crate::upstream::Script;
 
 /// An open client WebSocket.
@@ -57,14 +58,6 @@ impl StreamResult {
             ))
         }
     }
-}
-
-/// The string value of `"key":"…"` in a flat JSON text (values here have no escapes).
-fn string_field<'a>(json: &'a str, key: &str) -> Option<&'a str> {
-    let pattern = format!("\"{key}\":\"");
-    let start = json.find(&pattern)? + pattern.len();
-    let len = json[start..].find('"')?;
-    Some(&json[start..start + len])
 }
 
 /// Opens a chatwire socket to the relay.
@@ -192,15 +185,6 @@ pub async fn direct(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_flat_string_fields() {
-        let frame =
-            r#"{"type":"stream_token","data":{"message_id":"msg_1","token":"123","seq":0}}"#;
-        assert_eq!(string_field(frame, "type"), Some("stream_token"));
-        assert_eq!(string_field(frame, "token"), Some("123"));
-        assert_eq!(string_field(frame, "missing"), None);
-    }
 
     #[test]
     fn each_stream_asks_in_its_own_conversation() {

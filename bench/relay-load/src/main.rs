@@ -23,6 +23,7 @@
 
 mod clients;
 mod clock;
+mod flat_json;
 mod options;
 mod phases;
 mod procfs;

@@ -27,6 +27,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+#[path = "../flat_json.rs"]
+mod flat_json;
+use flat_json::string_field;
+
 type Failure = Box<dyn Error + Send + Sync>;
 
 /// Where completions are asked for: `DEEPSEEK_BASE_URL` split into address and path.
@@ -160,12 +164,9 @@ async fn stream(
     Ok(())
 }
 
-/// The `"content":"…"` string of an SSE event, as the bench's upstream writes it (no escapes).
+/// The `"content":"…"` string of an SSE event, as the bench's upstream writes it.
 fn content_of(event: &[u8]) -> Option<&str> {
-    let event = std::str::from_utf8(event).ok()?;
-    let start = event.find(r#""content":""#)? + r#""content":""#.len();
-    let len = event[start..].find('"')?;
-    Some(&event[start..start + len])
+    string_field(std::str::from_utf8(event).ok()?, "content")
 }
 
 /// An HTTP/1.1 response read as it arrives: its head skipped, its chunked body decoded, and
