@@ -7,6 +7,7 @@
 pub mod models;
 pub mod offline;
 pub mod openai;
+pub mod plain_http;
 pub mod sse;
 
 use serde_json::Value;

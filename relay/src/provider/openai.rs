@@ -6,7 +6,8 @@
 //! the client (a retry after that would repeat text). Three clocks bound a reply: the connect
 //! timeout, the first-token deadline and the idle gap between chunks (any bytes, including
 //! `: keep-alive` comments, count as life). Upstream error bodies are logged redacted and
-//! never forwarded.
+//! never forwarded. An `http://` upstream is read by the generation's own task
+//! (`plain_http.rs`); an `https://` one through reqwest.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,11 +15,13 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio::time::Instant;
 
+use super::plain_http::PlainHttp;
 use super::sse::{self, SseData};
 use super::{models, Prompt, Reply};
 use crate::backoff::Backoff;
@@ -36,6 +39,9 @@ const ERROR_BODY_LIMIT: usize = 4096;
 #[derive(Clone)]
 pub struct OpenAiProvider {
     client: reqwest::Client,
+    /// With an `http://` upstream, its completions endpoint read without reqwest; `None`
+    /// for `https://`.
+    plain: Option<PlainCompletions>,
     config: UpstreamConfig,
     api_key: Arc<str>,
     model: Arc<str>,
@@ -49,6 +55,69 @@ impl std::fmt::Debug for OpenAiProvider {
             .field("base_url", &self.config.base_url)
             .field("model", &self.model)
             .finish_non_exhaustive()
+    }
+}
+
+/// The completions endpoint of an `http://` upstream, read without reqwest
+/// (`plain_http.rs`).
+#[derive(Clone)]
+struct PlainCompletions {
+    http: Arc<PlainHttp>,
+    /// `/v1/chat/completions`, say.
+    path: String,
+    headers: HeaderMap,
+}
+
+impl PlainCompletions {
+    fn new(config: &UpstreamConfig, api_key: &str) -> Option<PlainCompletions> {
+        let http = PlainHttp::for_base_url(&config.base_url, config.connect_timeout)?;
+        let url = reqwest::Url::parse(&format!("{}/chat/completions", config.base_url)).ok()?;
+        let mut authorization = HeaderValue::try_from(format!("Bearer {api_key}")).ok()?;
+        authorization.set_sensitive(true);
+        let headers = HeaderMap::from_iter([
+            (header::AUTHORIZATION, authorization),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::ACCEPT,
+                HeaderValue::from_static("text/event-stream"),
+            ),
+            (header::USER_AGENT, HeaderValue::from_static(USER_AGENT)),
+        ]);
+        Some(PlainCompletions {
+            http,
+            path: url.path().to_owned(),
+            headers,
+        })
+    }
+}
+
+/// The `User-Agent` sent upstream.
+const USER_AGENT: &str = concat!("chatwire-relay/", env!("CARGO_PKG_VERSION"));
+
+/// An upstream response, whichever client carried it.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: BodyStream,
+}
+
+/// A response body's bytes; an error says why the body broke off.
+type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, String>> + Send>>;
+
+impl Answer {
+    fn from_reqwest(response: reqwest::Response) -> Answer {
+        Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: Box::pin(
+                response
+                    .bytes_stream()
+                    .map_err(|e| e.without_url().to_string()),
+            ),
+        }
     }
 }
 
@@ -106,16 +175,14 @@ impl<S> IdleTimeout<S> {
 
 impl<S> Stream for IdleTimeout<S>
 where
-    S: Stream<Item = reqwest::Result<Bytes>> + Unpin,
+    S: Stream<Item = Result<Bytes, String>> + Unpin,
 {
     type Item = Result<Bytes, BodyError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if let Poll::Ready(item) = self.inner.poll_next_unpin(cx) {
             self.clock.restart(Instant::now());
-            return Poll::Ready(
-                item.map(|r| r.map_err(|e| BodyError::Transport(e.without_url().to_string()))),
-            );
+            return Poll::Ready(item.map(|r| r.map_err(BodyError::Transport)));
         }
         ready!(self.clock.poll_expired(cx));
         Poll::Ready(Some(Err(BodyError::Idle(self.clock.timeout()))))
@@ -125,18 +192,18 @@ where
 impl OpenAiProvider {
     /// Builds the client and settles the model (configured, discovered, or the fallback).
     pub async fn start(config: &UpstreamConfig, redactor: Redactor, metrics: Arc<Metrics>) -> Self {
-        // reqwest runs each upstream connection in a task of its own and hands every chunk to
-        // the generation through a channel. Measured against the generation polling its
-        // connection itself (hyper's HTTP/1 client connection API, polled by the body stream;
-        // a branch-only experiment, no pool, plain HTTP; relay-load, `--profile server`, five
-        // alternating runs each, 3 December): 1,000 unpaced streams 328k–414k tokens/s at
-        // 2.2–2.8 relay CPU-s per Mtok, against 178k–228k at 5.1–6.8 with this client;
-        // 1,000 × 100 tokens/s added p99 115–147 ms against 283–496 ms; 100 streams within
-        // the noise. Leaving reqwest for that needs a connection pool and TLS of our own.
+        // The client for `https://` upstreams (TLS, HTTP/2) and for listing models. An
+        // `http://` upstream's completions are read by the generation's own task instead
+        // (`plain_http.rs`): reqwest runs each connection in a task of its own and hands every
+        // chunk to the generation through a channel. relay-load, `--profile server`, three
+        // alternating runs each (3 December), that path against reqwest: 1,000 unpaced
+        // streams 390k–488k tokens/s at 2.0–2.3 relay CPU-s per Mtok, against 168k–312k at
+        // 3.6–5.7; 1,000 × 100 tokens/s added p99 113–126 ms against 164–407 ms; 100 × 100
+        // tokens/s within the noise (0.62–1.02 against 0.71–0.81 ms).
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .tcp_nodelay(true)
-            .user_agent(concat!("chatwire-relay/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .build()
             .unwrap_or_default();
         let api_key: Arc<str> = config.api_key.clone().unwrap_or_default().into();
@@ -171,6 +238,7 @@ impl OpenAiProvider {
         };
         OpenAiProvider {
             client,
+            plain: PlainCompletions::new(config, &api_key),
             config: config.clone(),
             api_key,
             model: model.into(),
@@ -242,59 +310,75 @@ impl OpenAiProvider {
         emitter: &mut Emitter,
         first_token_deadline: Instant,
     ) -> Result<Reply, Failure> {
-        let request = self
-            .client
-            .post(format!("{}/chat/completions", self.config.base_url))
-            .bearer_auth(&*self.api_key)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(reqwest::header::ACCEPT, "text/event-stream")
-            .body(body)
-            .send();
-        let response = match tokio::time::timeout_at(first_token_deadline, request).await {
+        let answer = match tokio::time::timeout_at(first_token_deadline, self.send(body)).await {
             Err(_) => {
                 return Err(Failure::fatal(GenerationError::Stalled(
                     "no response before the first-token timeout",
                 )))
             }
-            Ok(Err(e)) => {
-                let detail = self.redactor.redact(&e.without_url().to_string());
+            Ok(Err(detail)) => {
+                let detail = self.redactor.redact(&detail);
                 return Err(Failure::transient(GenerationError::Unavailable(format!(
                     "request failed: {detail}"
                 ))));
             }
-            Ok(Ok(response)) => response,
+            Ok(Ok(answer)) => answer,
         };
-        let status = response.status();
-        if !status.is_success() {
-            return Err(self.status_failure(response).await);
+        if !answer.status.is_success() {
+            return Err(self.status_failure(answer).await);
         }
-        let is_json = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
+        let is_json = answer
+            .headers
+            .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json"));
         if is_json {
-            return self.whole_reply(response, first_token_deadline).await;
+            return self.whole_reply(answer.body, first_token_deadline).await;
         }
-        self.stream_reply(response, emitter, first_token_deadline)
+        self.stream_reply(answer.body, emitter, first_token_deadline)
             .await
     }
 
-    async fn whole_reply(
-        &self,
-        response: reqwest::Response,
-        deadline: Instant,
-    ) -> Result<Reply, Failure> {
-        let body = match tokio::time::timeout_at(deadline, response.bytes()).await {
+    /// `POST`s the request to the completions endpoint.
+    async fn send(&self, body: Bytes) -> Result<Answer, String> {
+        if let Some(plain) = &self.plain {
+            let response = plain
+                .http
+                .post(&plain.path, &plain.headers, body)
+                .await
+                .map_err(|e| e.to_string())?;
+            let (parts, body) = response.into_parts();
+            return Ok(Answer {
+                status: parts.status,
+                headers: parts.headers,
+                body: Box::pin(body.map_err(|e| e.to_string())),
+            });
+        }
+        self.client
+            .post(format!("{}/chat/completions", self.config.base_url))
+            .bearer_auth(&*self.api_key)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "text/event-stream")
+            .body(body)
+            .send()
+            .await
+            .map(Answer::from_reqwest)
+            .map_err(|e| e.without_url().to_string())
+    }
+
+    async fn whole_reply(&self, body: BodyStream, deadline: Instant) -> Result<Reply, Failure> {
+        let whole = body.try_fold(Vec::new(), |mut whole, chunk| {
+            whole.extend_from_slice(&chunk);
+            std::future::ready(Ok(whole))
+        });
+        let body = match tokio::time::timeout_at(deadline, whole).await {
             Err(_) => {
                 return Err(Failure::fatal(GenerationError::Stalled(
                     "non-streamed body not received in time",
                 )))
             }
-            Ok(Err(e)) => {
-                return Err(Failure::transient(GenerationError::Unavailable(
-                    e.without_url().to_string(),
-                )))
+            Ok(Err(detail)) => {
+                return Err(Failure::transient(GenerationError::Unavailable(detail)))
             }
             Ok(Ok(body)) => body,
         };
@@ -318,11 +402,11 @@ impl OpenAiProvider {
 
     async fn stream_reply(
         &self,
-        response: reqwest::Response,
+        body: BodyStream,
         emitter: &mut Emitter,
         first_token_deadline: Instant,
     ) -> Result<Reply, Failure> {
-        let bytes = IdleTimeout::new(response.bytes_stream(), self.config.idle_timeout);
+        let bytes = IdleTimeout::new(body, self.config.idle_timeout);
         let mut events = std::pin::pin!(sse::events(bytes, sse::MAX_EVENT_BYTES));
         let mut finish_reason: Option<String> = None;
         let mut usage = None;
@@ -417,15 +501,15 @@ impl OpenAiProvider {
         }
     }
 
-    async fn status_failure(&self, response: reqwest::Response) -> Failure {
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
+    async fn status_failure(&self, answer: Answer) -> Failure {
+        let status = answer.status;
+        let retry_after = answer
+            .headers
+            .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = read_limited(response, self.config.idle_timeout).await;
+        let body = read_limited(answer.body, self.config.idle_timeout).await;
         let body = self.redactor.redact(&body);
         tracing::warn!(status = status.as_u16(), body = %body, "upstream answered with an error");
         let model_missing = {
@@ -484,9 +568,8 @@ impl OpenAiProvider {
 }
 
 /// Reads at most [`ERROR_BODY_LIMIT`] bytes of a body, giving up after `timeout`.
-async fn read_limited(response: reqwest::Response, timeout: Duration) -> String {
+async fn read_limited(mut stream: BodyStream, timeout: Duration) -> String {
     let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
     let read = async {
         while let Some(Ok(chunk)) = stream.next().await {
             body.extend_from_slice(&chunk[..chunk.len().min(ERROR_BODY_LIMIT - body.len())]);

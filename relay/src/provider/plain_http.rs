@@ -1,0 +1,429 @@
+//! Plain-HTTP upstreams (`http://`: a model server on the same host or network, the bench's
+//! fake upstream), read by the generation's own task.
+//!
+//! reqwest runs every connection in a task of its own and hands each chunk to the reader
+//! through a channel: one more task woken per token. Here hyper's HTTP/1 client connection is
+//! polled by the response body itself ([`PooledBody`]), so a chunk goes from the socket to the
+//! SSE decoder in one poll (figures in `openai.rs`). Connections whose response was read to
+//! its end wait in a pool for the next request. `https://` upstreams stay on reqwest (TLS,
+//! HTTP/2).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, Request, Response};
+use bytes::Bytes;
+use futures_util::{FutureExt, Stream, StreamExt};
+use http_body_util::Full;
+use hyper::body::Body as _;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// Most connections kept between requests. Each request gives its connection back, so the
+/// pool holds at most the peak of concurrent requests (`RELAY_MAX_UPSTREAM`); this bounds it
+/// whatever that is set to.
+const MAX_IDLE: usize = 4096;
+
+/// How long a body dropped before its end may take to finish in the background, so that its
+/// connection can serve another request. The generation stops reading at the answer's
+/// `[DONE]`, and the body's last chunk follows it at once; a body still streaming after this
+/// is closed, which tells the upstream to stop.
+const FINISH_WITHIN: Duration = Duration::from_millis(250);
+
+type Connection = Pin<Box<http1::Connection<TokioIo<TcpStream>, Full<Bytes>>>>;
+
+/// A connection and its request half, between two requests.
+struct Idle {
+    sender: SendRequest<Full<Bytes>>,
+    connection: Connection,
+}
+
+/// The upstream's address and the connections kept alive to it.
+pub struct PlainHttp {
+    host: String,
+    port: u16,
+    /// `host:port`, for the `Host` header.
+    authority: String,
+    connect_timeout: Duration,
+    idle: Mutex<Vec<Idle>>,
+}
+
+impl std::fmt::Debug for PlainHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlainHttp")
+            .field("authority", &self.authority)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a request got no response.
+#[derive(Debug, thiserror::Error)]
+pub enum PlainHttpError {
+    #[error("connect: {0}")]
+    Connect(std::io::Error),
+    #[error("connect: no connection within {0:?}")]
+    ConnectTimeout(Duration),
+    #[error("{0}")]
+    Http(#[from] hyper::Error),
+    #[error("the connection closed before the response")]
+    Closed,
+    #[error("request: {0}")]
+    Request(#[from] axum::http::Error),
+}
+
+impl PlainHttp {
+    /// For an `http://` base URL; `None` for any other.
+    pub fn for_base_url(base_url: &str, connect_timeout: Duration) -> Option<Arc<PlainHttp>> {
+        let url = reqwest::Url::parse(base_url).ok()?;
+        if url.scheme() != "http" {
+            return None;
+        }
+        let host = url.host_str()?.to_owned();
+        let port = url.port_or_known_default()?;
+        Some(Arc::new(PlainHttp {
+            authority: format!("{host}:{port}"),
+            host,
+            port,
+            connect_timeout,
+            idle: Mutex::default(),
+        }))
+    }
+
+    /// `POST`s `body` to `path` (origin form, `/v1/chat/completions`) with `headers`, on a
+    /// kept-alive connection when one is still open, else on a new one.
+    pub async fn post(
+        self: &Arc<Self>,
+        path: &str,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<Response<PooledBody>, PlainHttpError> {
+        while let Some(idle) = self.take_idle() {
+            match send(idle, self.request(path, headers, body.clone())?).await {
+                Ok((response, idle)) => return Ok(self.pooled(response, idle)),
+                // The upstream closed it while it waited: nothing was sent, so try another.
+                Err(Sent::NotSent) => continue,
+                Err(Sent::Failed(error)) => return Err(error),
+            }
+        }
+        let idle = self.connect().await?;
+        match send(idle, self.request(path, headers, body)?).await {
+            Ok((response, idle)) => Ok(self.pooled(response, idle)),
+            Err(Sent::NotSent) => Err(PlainHttpError::Closed),
+            Err(Sent::Failed(error)) => Err(error),
+        }
+    }
+
+    fn request(
+        &self,
+        path: &str,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<Request<Full<Bytes>>, PlainHttpError> {
+        let mut request = Request::post(path)
+            .header(axum::http::header::HOST, &self.authority)
+            .body(Full::new(body))?;
+        request.headers_mut().extend(headers.clone());
+        Ok(request)
+    }
+
+    fn pooled(
+        self: &Arc<Self>,
+        response: Response<hyper::body::Incoming>,
+        idle: Option<Idle>,
+    ) -> Response<PooledBody> {
+        response.map(|body| PooledBody {
+            body: Some(body),
+            idle,
+            pool: Arc::clone(self),
+            finishing: false,
+        })
+    }
+
+    async fn connect(&self) -> Result<Idle, PlainHttpError> {
+        let tcp = tokio::time::timeout(
+            self.connect_timeout,
+            TcpStream::connect((self.host.as_str(), self.port)),
+        )
+        .await
+        .map_err(|_| PlainHttpError::ConnectTimeout(self.connect_timeout))?
+        .map_err(PlainHttpError::Connect)?;
+        // One event per token: each should leave as soon as it is read.
+        tcp.set_nodelay(true).map_err(PlainHttpError::Connect)?;
+        let (sender, connection) = http1::handshake(TokioIo::new(tcp)).await?;
+        Ok(Idle {
+            sender,
+            connection: Box::pin(connection),
+        })
+    }
+
+    fn take_idle(&self) -> Option<Idle> {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+    }
+
+    fn keep(&self, idle: Idle) {
+        let mut pool = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < MAX_IDLE {
+            pool.push(idle);
+        }
+    }
+}
+
+/// How a request on a connection failed.
+enum Sent {
+    /// The connection had closed before the request could go out.
+    NotSent,
+    Failed(PlainHttpError),
+}
+
+/// Sends `request` on `idle`, polling its connection meanwhile; gives the connection back
+/// with the response while it is still open.
+async fn send(
+    mut idle: Idle,
+    request: Request<Full<Bytes>>,
+) -> Result<(Response<hyper::body::Incoming>, Option<Idle>), Sent> {
+    // A connection whose last response was read to its end is ready once polled; one the
+    // upstream closed in the meantime ends here.
+    if idle.connection.as_mut().now_or_never().is_some() {
+        return Err(Sent::NotSent);
+    }
+    match drive(&mut idle.connection, idle.sender.ready()).await {
+        Ok((Ok(()), Open::Yes)) => {}
+        _ => return Err(Sent::NotSent),
+    }
+    match drive(&mut idle.connection, idle.sender.send_request(request)).await {
+        Ok((Ok(response), Open::Yes)) => Ok((response, Some(idle))),
+        // The whole response came with the connection's end (`Connection: close`).
+        Ok((Ok(response), Open::No)) => Ok((response, None)),
+        Ok((Err(error), _)) if error.is_canceled() => Err(Sent::NotSent),
+        Ok((Err(error), _)) => Err(Sent::Failed(error.into())),
+        Err(error) => Err(Sent::Failed(error)),
+    }
+}
+
+/// Whether a connection is still open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Yes,
+    No,
+}
+
+/// Polls `future` and the connection that carries it together, until `future` is done;
+/// says whether the connection is still open then. An error when the connection ended
+/// without it. (An ended connection is not polled again.)
+async fn drive<F: Future>(
+    connection: &mut Connection,
+    future: F,
+) -> Result<(F::Output, Open), PlainHttpError> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Ok((output, Open::Yes)));
+        }
+        let ended = ready!(connection.as_mut().poll(cx));
+        // What the connection read before it ended may have finished the future.
+        Poll::Ready(match (future.as_mut().poll(cx), ended) {
+            (Poll::Ready(output), _) => Ok((output, Open::No)),
+            (Poll::Pending, Ok(())) => Err(PlainHttpError::Closed),
+            (Poll::Pending, Err(error)) => Err(error.into()),
+        })
+    })
+    .await
+}
+
+/// A response body that polls its own connection. Read to its end, the connection goes back
+/// to the pool; dropped before, it is finished in a task of its own for at most
+/// [`FINISH_WITHIN`], then goes back to the pool or closes.
+pub struct PooledBody {
+    /// `None` once handed to the task that finishes it.
+    body: Option<hyper::body::Incoming>,
+    /// `None` once the connection ended.
+    idle: Option<Idle>,
+    pool: Arc<PlainHttp>,
+    /// Whether this is the task's copy: dropped, it closes the connection.
+    finishing: bool,
+}
+
+impl Drop for PooledBody {
+    fn drop(&mut self) {
+        if self.finishing || self.idle.is_none() {
+            return;
+        }
+        let (Some(body), Ok(runtime)) = (self.body.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let rest = PooledBody {
+            body: Some(body),
+            idle: self.idle.take(),
+            pool: Arc::clone(&self.pool),
+            finishing: true,
+        };
+        runtime.spawn(async move {
+            let read_to_end = rest.for_each(|_| std::future::ready(()));
+            let _ = tokio::time::timeout(FINISH_WITHIN, read_to_end).await;
+        });
+    }
+}
+
+impl Stream for PooledBody {
+    type Item = Result<Bytes, hyper::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(idle) = &mut self.idle {
+            if let Poll::Ready(ended) = idle.connection.as_mut().poll(cx) {
+                self.idle = None;
+                if let Err(error) = ended {
+                    return Poll::Ready(Some(Err(error)));
+                }
+            }
+        }
+        let Some(body) = &mut self.body else {
+            return Poll::Ready(None);
+        };
+        loop {
+            match ready!(Pin::new(&mut *body).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        return Poll::Ready(Some(Ok(data)));
+                    }
+                }
+                Some(Err(error)) => return Poll::Ready(Some(Err(error))),
+                None => {
+                    if let Some(idle) = self.idle.take() {
+                        self.pool.keep(idle);
+                    }
+                    return Poll::Ready(None);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    #[test]
+    fn only_http_base_urls_are_read_without_reqwest() {
+        let timeout = Duration::from_secs(1);
+        let plain = PlainHttp::for_base_url("http://127.0.0.1:8080/v1", timeout).unwrap();
+        assert_eq!(plain.authority, "127.0.0.1:8080");
+        let default_port = PlainHttp::for_base_url("http://models.local/v1", timeout).unwrap();
+        assert_eq!(default_port.authority, "models.local:80");
+        assert!(PlainHttp::for_base_url("https://api.deepseek.com", timeout).is_none());
+    }
+
+    /// A keep-alive HTTP/1.1 server answering every request on a connection with `body`,
+    /// chunked, its last chunk in a write of its own; counts the connections it accepted.
+    async fn keep_alive_server(body: &'static str) -> (Arc<PlainHttp>, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0; 4096];
+                    // Each test request arrives in one read: headers and a short body.
+                    while tcp.read(&mut buf).await.is_ok_and(|n| n > 0) {
+                        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+                        let chunk = format!("{:x}\r\n{body}\r\n", body.len());
+                        let _ = tcp.write_all(format!("{head}{chunk}").as_bytes()).await;
+                        let _ = tcp.write_all(b"0\r\n\r\n").await;
+                    }
+                });
+            }
+        });
+        let plain = PlainHttp::for_base_url(&base_url, Duration::from_secs(5)).unwrap();
+        (plain, accepted)
+    }
+
+    async fn read_body(mut body: PooledBody) -> String {
+        let mut text = String::new();
+        while let Some(chunk) = body.next().await {
+            text.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+        }
+        text
+    }
+
+    #[tokio::test]
+    async fn a_body_read_to_its_end_gives_its_connection_to_the_next_request() {
+        let (plain, accepted) = keep_alive_server("data: [DONE]\n\n").await;
+        for _ in 0..3 {
+            let response = plain
+                .post(
+                    "/v1/chat/completions",
+                    &HeaderMap::new(),
+                    Bytes::from_static(b"{}"),
+                )
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            assert_eq!(read_body(response.into_body()).await, "data: [DONE]\n\n");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_body_dropped_just_before_its_end_is_finished_and_its_connection_kept() {
+        let (plain, accepted) = keep_alive_server("data: [DONE]\n\n").await;
+        for _ in 0..3 {
+            let response = plain
+                .post(
+                    "/v1/chat/completions",
+                    &HeaderMap::new(),
+                    Bytes::from_static(b"{}"),
+                )
+                .await
+                .unwrap();
+            let mut body = response.into_body();
+            // What the generation does: stop at `[DONE]`, before the last chunk.
+            assert!(body.next().await.unwrap().is_ok());
+            drop(body);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_upstream_closed_while_idle_is_replaced() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+        // One request per connection, then close, though the response says keep-alive.
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                let mut buf = vec![0; 4096];
+                let _ = tcp.read(&mut buf).await;
+                let _ = tcp
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    .await;
+            }
+        });
+        let plain = PlainHttp::for_base_url(&base_url, Duration::from_secs(5)).unwrap();
+        for _ in 0..2 {
+            let response = plain
+                .post(
+                    "/v1/chat/completions",
+                    &HeaderMap::new(),
+                    Bytes::from_static(b"{}"),
+                )
+                .await
+                .unwrap();
+            assert_eq!(read_body(response.into_body()).await, "ok");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
