@@ -44,9 +44,10 @@ struct Idle {
 
 /// The upstream's address and the connections kept alive to it.
 pub struct PlainHttp {
+    /// The host to connect to: a name or an address (an IPv6 one without brackets).
     host: String,
     port: u16,
-    /// `host:port`, for the `Host` header.
+    /// `host:port`, for the `Host` header (an IPv6 address in brackets).
     authority: String,
     connect_timeout: Duration,
     idle: Mutex<Vec<Idle>>,
@@ -82,11 +83,11 @@ impl PlainHttp {
         if url.scheme() != "http" {
             return None;
         }
-        let host = url.host_str()?.to_owned();
+        let authority_host = url.host_str()?;
         let port = url.port_or_known_default()?;
         Some(Arc::new(PlainHttp {
-            authority: format!("{host}:{port}"),
-            host,
+            authority: format!("{authority_host}:{port}"),
+            host: authority_host.trim_matches(['[', ']']).to_owned(),
             port,
             connect_timeout,
             idle: Mutex::default(),
@@ -322,6 +323,11 @@ mod tests {
         assert_eq!(plain.authority, "127.0.0.1:8080");
         let default_port = PlainHttp::for_base_url("http://models.local/v1", timeout).unwrap();
         assert_eq!(default_port.authority, "models.local:80");
+        let ipv6 = PlainHttp::for_base_url("http://[::1]:8080/v1", timeout).unwrap();
+        assert_eq!(
+            (ipv6.host.as_str(), ipv6.authority.as_str()),
+            ("::1", "[::1]:8080")
+        );
         assert!(PlainHttp::for_base_url("https://api.deepseek.com", timeout).is_none());
     }
 
