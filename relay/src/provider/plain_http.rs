@@ -357,6 +357,15 @@ mod tests {
         (plain, accepted)
     }
 
+    async fn post(plain: &Arc<PlainHttp>) -> Response<PooledBody> {
+        let body = Bytes::from_static(b"{}");
+        let headers = HeaderMap::new();
+        plain
+            .post("/v1/chat/completions", &headers, body)
+            .await
+            .unwrap()
+    }
+
     async fn read_body(mut body: PooledBody) -> String {
         let mut text = String::new();
         while let Some(chunk) = body.next().await {
@@ -369,14 +378,7 @@ mod tests {
     async fn a_body_read_to_its_end_gives_its_connection_to_the_next_request() {
         let (plain, accepted) = keep_alive_server("data: [DONE]\n\n").await;
         for _ in 0..3 {
-            let response = plain
-                .post(
-                    "/v1/chat/completions",
-                    &HeaderMap::new(),
-                    Bytes::from_static(b"{}"),
-                )
-                .await
-                .unwrap();
+            let response = post(&plain).await;
             assert_eq!(response.status(), 200);
             assert_eq!(read_body(response.into_body()).await, "data: [DONE]\n\n");
         }
@@ -387,14 +389,7 @@ mod tests {
     async fn a_body_dropped_just_before_its_end_is_finished_and_its_connection_kept() {
         let (plain, accepted) = keep_alive_server("data: [DONE]\n\n").await;
         for _ in 0..3 {
-            let response = plain
-                .post(
-                    "/v1/chat/completions",
-                    &HeaderMap::new(),
-                    Bytes::from_static(b"{}"),
-                )
-                .await
-                .unwrap();
+            let response = post(&plain).await;
             let mut body = response.into_body();
             // What the generation does: stop at `[DONE]`, before the last chunk.
             assert!(body.next().await.unwrap().is_ok());
@@ -420,14 +415,7 @@ mod tests {
         });
         let plain = PlainHttp::for_base_url(&base_url, Duration::from_secs(5)).unwrap();
         for _ in 0..2 {
-            let response = plain
-                .post(
-                    "/v1/chat/completions",
-                    &HeaderMap::new(),
-                    Bytes::from_static(b"{}"),
-                )
-                .await
-                .unwrap();
+            let response = post(&plain).await;
             assert_eq!(read_body(response.into_body()).await, "ok");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
