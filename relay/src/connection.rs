@@ -200,7 +200,7 @@ impl Connection {
     /// watchers are looked at: a client message or the shutdown waits for the write, a few
     /// microseconds, and the loop's other branches are not polled again for nothing.
     async fn yield_and_write(&mut self, socket: &mut WebSocket) -> Flow {
-        while self.batch.when_idle() == Step::Yield {
+        while self.batch.when_idle(self.state.load.is_loaded()) == Step::Yield {
             tokio::task::yield_now().await;
             while !self.batch.is_full() {
                 // Polled with a waker that does nothing: the loop polls the watchers again

@@ -2,10 +2,11 @@
 //! rule is unit-tested here.
 //!
 //! Frames are fed into the WebSocket's write buffer as they come and written with one `send`
-//! per batch. When nothing else is ready the socket first yields: its generations (and the
-//! other sockets' tasks) run, and may publish more frames for this batch. It keeps yielding
-//! while a yield brought more frames, at most [`MAX_YIELDS`] times, and writes at once when a
-//! yield brought none, so a lone token waits one yield. relay-load, 1,000 unpaced streams,
+//! per batch. When nothing else is ready and the relay is loaded (`load.rs`: its workers
+//! busy 60% of the time or more) the socket first yields: its generations (and the other
+//! sockets' tasks) run, and may publish more frames for this batch. It keeps yielding while
+//! a yield brought more frames, at most [`MAX_YIELDS`] times, and writes at once when a yield
+//! brought none, so a lone token waits one yield. A relay that is not loaded writes at once. relay-load, 1,000 unpaced streams,
 //! server profile without LTO, runs alternating at `chrt -r 10` on a machine busy with other
 //! builds (load average 8–12); the first row is from two earlier runs:
 //!
@@ -34,17 +35,18 @@
 //! that saturates the relay at 1,000 streams.
 //!
 //! Two more rules, measured later that day on a noisier machine (relay-floor's own added p99
-//! at 100 streams 0.15–3.4 ms), alternating with this one, neither kept:
+//! at 100 streams 0.15–3.4 ms), alternating with the one above:
 //! - The task waking itself, to the back of its worker's run queue without waiting for the
 //!   I/O poll, instead of `yield_now` (8 runs each): at 100 streams added p99 1.12 ms
 //!   (median) against 1.30, at 1,000 paced 344 against 295 ms, unpaced 189k against 222k
-//!   tokens/s. No difference shown.
-//! - No yield while the runtime's workers are under 60% busy (tokio's
-//!   `worker_total_busy_duration`, sampled every 50 ms, read 0.2 at 100 streams, 0.95 at
-//!   1,000 paced, 0.99 unpaced), this rule above it (12 runs each): at 100 streams the
-//!   relayed p50 fell to 0.27–0.35 ms from 0.30–0.60, but added p99 stayed (about 1.0 ms
-//!   median in both), 1,000 paced was no better (175–549 ms against 169–725) and relay CPU
-//!   per token rose 3%.
+//!   tokens/s. No difference shown; not kept.
+//! - No yield while the relay is not loaded (`load.rs`), the rule now. With reqwest reading
+//!   the upstream (12 runs each) it only moved the 100-stream relayed p50, to 0.27–0.35 ms
+//!   from 0.30–0.60. Once the generation read its own upstream connection
+//!   (`provider/plain_http.rs`), the yield was most of what the relay added at light load:
+//!   100 × 100 tokens/s added p99 0.63–2.72 ms against 0.96–10.8 ms (five runs each, every
+//!   pair better; p50 0.23–0.34 against 0.33–0.82 ms), while 1,000 paced (125–165 against
+//!   127–160 ms) and unpaced (402k–449k against 364k–460k tokens/s) stayed where they were.
 
 /// Most frames written with one `send`; bounded so a flood cannot starve reading the client.
 pub const MAX_BATCH: usize = 16;
@@ -85,10 +87,11 @@ impl Batch {
         self.fed > 0
     }
 
-    /// Nothing else is ready: yield, or write.
-    pub fn when_idle(&mut self) -> Step {
+    /// Nothing else is ready: yield, or write. A relay that is not `loaded` (`load.rs`)
+    /// writes at once.
+    pub fn when_idle(&mut self, loaded: bool) -> Step {
         let last_yield_brought_nothing = self.yields > 0 && self.fed == self.fed_at_yield;
-        if self.is_full() || self.yields >= MAX_YIELDS || last_yield_brought_nothing {
+        if !loaded || self.is_full() || self.yields >= MAX_YIELDS || last_yield_brought_nothing {
             return Step::Write;
         }
         self.yields += 1;
@@ -106,6 +109,14 @@ impl Batch {
 mod tests {
     use super::*;
 
+    const LOADED: bool = true;
+
+    #[test]
+    fn an_unloaded_relay_writes_at_once() {
+        let mut batch = fed(1);
+        assert_eq!(batch.when_idle(false), Step::Write);
+    }
+
     fn fed(frames: usize) -> Batch {
         let mut batch = Batch::default();
         for _ in 0..frames {
@@ -117,8 +128,8 @@ mod tests {
     #[test]
     fn a_lone_frame_waits_one_yield() {
         let mut batch = fed(1);
-        assert_eq!(batch.when_idle(), Step::Yield);
-        assert_eq!(batch.when_idle(), Step::Write);
+        assert_eq!(batch.when_idle(LOADED), Step::Yield);
+        assert_eq!(batch.when_idle(LOADED), Step::Write);
         batch.written();
         assert!(!batch.is_pending());
     }
@@ -127,17 +138,17 @@ mod tests {
     fn yields_go_on_while_they_bring_frames_up_to_the_limit() {
         let mut batch = fed(1);
         for _ in 0..MAX_YIELDS {
-            assert_eq!(batch.when_idle(), Step::Yield);
+            assert_eq!(batch.when_idle(LOADED), Step::Yield);
             batch.feed();
         }
-        assert_eq!(batch.when_idle(), Step::Write);
+        assert_eq!(batch.when_idle(LOADED), Step::Write);
     }
 
     #[test]
     fn a_full_batch_is_written_at_once() {
         let mut batch = fed(MAX_BATCH);
         assert!(batch.is_full());
-        assert_eq!(batch.when_idle(), Step::Write);
+        assert_eq!(batch.when_idle(LOADED), Step::Write);
         batch.written();
         assert!(!batch.is_full() && !batch.is_pending());
     }
