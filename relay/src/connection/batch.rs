@@ -6,9 +6,10 @@
 //! busy 60% of the time or more) the socket first yields: its generations (and the other
 //! sockets' tasks) run, and may publish more frames for this batch. It keeps yielding while
 //! a yield brought more frames, at most [`MAX_YIELDS`] times, and writes at once when a yield
-//! brought none, so a lone token waits one yield. A relay that is not loaded writes at once. relay-load, 1,000 unpaced streams,
-//! server profile without LTO, runs alternating at `chrt -r 10` on a machine busy with other
-//! builds (load average 8–12); the first row is from two earlier runs:
+//! brought none, so a lone token waits one yield. A relay that is not loaded writes at once.
+//! relay-load, 1,000 unpaced streams, server profile without LTO, runs alternating at
+//! `chrt -r 10` on a machine busy with other builds (load average 8–12); the first row is
+//! from two earlier runs:
 //!
 //! | before each write | tokens/s | relay CPU-s per Mtok | `sendto` per token |
 //! | --- | ---: | ---: | ---: |

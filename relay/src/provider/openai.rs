@@ -39,9 +39,11 @@ const ERROR_BODY_LIMIT: usize = 4096;
 #[derive(Clone)]
 pub struct OpenAiProvider {
     client: reqwest::Client,
-    /// With an `http://` upstream, its completions endpoint read without reqwest; `None`
-    /// for `https://`.
-    plain: Option<PlainCompletions>,
+    /// Where every completions request goes and what it carries, made once.
+    completions: Result<Completions, String>,
+    /// With an `http://` upstream, the connections that read it without reqwest; `None` for
+    /// `https://`.
+    plain_http: Option<Arc<PlainHttp>>,
     config: UpstreamConfig,
     api_key: Arc<str>,
     model: Arc<str>,
@@ -58,21 +60,23 @@ impl std::fmt::Debug for OpenAiProvider {
     }
 }
 
-/// The completions endpoint of an `http://` upstream, read without reqwest
-/// (`plain_http.rs`).
+/// What every completions request carries, whichever client sends it.
 #[derive(Clone)]
-struct PlainCompletions {
-    http: Arc<PlainHttp>,
-    /// `/v1/chat/completions`, say.
-    path: String,
+struct Completions {
+    /// `{base}/chat/completions`.
+    url: reqwest::Url,
+    /// The key, JSON in, SSE out, and the `User-Agent`.
     headers: HeaderMap,
 }
 
-impl PlainCompletions {
-    fn new(config: &UpstreamConfig, api_key: &str) -> Option<PlainCompletions> {
-        let http = PlainHttp::for_base_url(&config.base_url, config.connect_timeout)?;
-        let url = reqwest::Url::parse(&format!("{}/chat/completions", config.base_url)).ok()?;
-        let mut authorization = HeaderValue::try_from(format!("Bearer {api_key}")).ok()?;
+impl Completions {
+    /// An error when the key cannot go in a header (the configuration refuses such keys
+    /// first): every request then fails with it, as reqwest's `bearer_auth` would.
+    fn new(config: &UpstreamConfig, api_key: &str) -> Result<Completions, String> {
+        let url = reqwest::Url::parse(&format!("{}/chat/completions", config.base_url))
+            .map_err(|e| format!("completions URL: {e}"))?;
+        let mut authorization = HeaderValue::try_from(format!("Bearer {api_key}"))
+            .map_err(|_| "the API key cannot be sent in a header".to_owned())?;
         authorization.set_sensitive(true);
         let headers = HeaderMap::from_iter([
             (header::AUTHORIZATION, authorization),
@@ -86,11 +90,7 @@ impl PlainCompletions {
             ),
             (header::USER_AGENT, HeaderValue::from_static(USER_AGENT)),
         ]);
-        Some(PlainCompletions {
-            http,
-            path: url.path().to_owned(),
-            headers,
-        })
+        Ok(Completions { url, headers })
     }
 }
 
@@ -236,9 +236,15 @@ impl OpenAiProvider {
                 }
             }
         };
+        let completions = Completions::new(config, &api_key);
+        let plain_http = completions
+            .as_ref()
+            .ok()
+            .and_then(|completions| PlainHttp::for_url(&completions.url, config.connect_timeout));
         OpenAiProvider {
             client,
-            plain: PlainCompletions::new(config, &api_key),
+            plain_http,
+            completions,
             config: config.clone(),
             api_key,
             model: model.into(),
@@ -341,10 +347,10 @@ impl OpenAiProvider {
 
     /// `POST`s the request to the completions endpoint.
     async fn send(&self, body: Bytes) -> Result<Answer, String> {
-        if let Some(plain) = &self.plain {
-            let response = plain
-                .http
-                .post(&plain.path, &plain.headers, body)
+        let completions = self.completions.as_ref().map_err(Clone::clone)?;
+        if let Some(plain_http) = &self.plain_http {
+            let response = plain_http
+                .post(completions.url.path(), &completions.headers, body)
                 .await
                 .map_err(|e| e.to_string())?;
             let (parts, body) = response.into_parts();
@@ -355,10 +361,8 @@ impl OpenAiProvider {
             });
         }
         self.client
-            .post(format!("{}/chat/completions", self.config.base_url))
-            .bearer_auth(&*self.api_key)
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT, "text/event-stream")
+            .post(completions.url.clone())
+            .headers(completions.headers.clone())
             .body(body)
             .send()
             .await

@@ -77,9 +77,8 @@ pub enum PlainHttpError {
 }
 
 impl PlainHttp {
-    /// For an `http://` base URL; `None` for any other.
-    pub fn for_base_url(base_url: &str, connect_timeout: Duration) -> Option<Arc<PlainHttp>> {
-        let url = reqwest::Url::parse(base_url).ok()?;
+    /// For an `http://` URL's host and port; `None` for any other scheme.
+    pub fn for_url(url: &reqwest::Url, connect_timeout: Duration) -> Option<Arc<PlainHttp>> {
         if url.scheme() != "http" {
             return None;
         }
@@ -102,19 +101,19 @@ impl PlainHttp {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<Response<PooledBody>, PlainHttpError> {
-        while let Some(idle) = self.take_idle() {
+        loop {
+            let (idle, kept) = match self.take_idle() {
+                Some(idle) => (idle, true),
+                None => (self.connect().await?, false),
+            };
             match send(idle, self.request(path, headers, body.clone())?).await {
                 Ok((response, idle)) => return Ok(self.pooled(response, idle)),
-                // The upstream closed it while it waited: nothing was sent, so try another.
-                Err(Sent::NotSent) => continue,
+                // The upstream closed a kept one while it waited: nothing was sent, so try
+                // the next.
+                Err(Sent::NotSent) if kept => continue,
+                Err(Sent::NotSent) => return Err(PlainHttpError::Closed),
                 Err(Sent::Failed(error)) => return Err(error),
             }
-        }
-        let idle = self.connect().await?;
-        match send(idle, self.request(path, headers, body)?).await {
-            Ok((response, idle)) => Ok(self.pooled(response, idle)),
-            Err(Sent::NotSent) => Err(PlainHttpError::Closed),
-            Err(Sent::Failed(error)) => Err(error),
         }
     }
 
@@ -316,19 +315,23 @@ mod tests {
 
     use super::*;
 
+    fn url(text: &str) -> reqwest::Url {
+        text.parse().unwrap()
+    }
+
     #[test]
     fn only_http_base_urls_are_read_without_reqwest() {
         let timeout = Duration::from_secs(1);
-        let plain = PlainHttp::for_base_url("http://127.0.0.1:8080/v1", timeout).unwrap();
+        let plain = PlainHttp::for_url(&url("http://127.0.0.1:8080/v1"), timeout).unwrap();
         assert_eq!(plain.authority, "127.0.0.1:8080");
-        let default_port = PlainHttp::for_base_url("http://models.local/v1", timeout).unwrap();
+        let default_port = PlainHttp::for_url(&url("http://models.local/v1"), timeout).unwrap();
         assert_eq!(default_port.authority, "models.local:80");
-        let ipv6 = PlainHttp::for_base_url("http://[::1]:8080/v1", timeout).unwrap();
+        let ipv6 = PlainHttp::for_url(&url("http://[::1]:8080/v1"), timeout).unwrap();
         assert_eq!(
             (ipv6.host.as_str(), ipv6.authority.as_str()),
             ("::1", "[::1]:8080")
         );
-        assert!(PlainHttp::for_base_url("https://api.deepseek.com", timeout).is_none());
+        assert!(PlainHttp::for_url(&url("https://api.deepseek.com"), timeout).is_none());
     }
 
     /// A keep-alive HTTP/1.1 server answering every request on a connection with `body`,
@@ -353,7 +356,7 @@ mod tests {
                 });
             }
         });
-        let plain = PlainHttp::for_base_url(&base_url, Duration::from_secs(5)).unwrap();
+        let plain = PlainHttp::for_url(&url(&base_url), Duration::from_secs(5)).unwrap();
         (plain, accepted)
     }
 
@@ -413,7 +416,7 @@ mod tests {
                     .await;
             }
         });
-        let plain = PlainHttp::for_base_url(&base_url, Duration::from_secs(5)).unwrap();
+        let plain = PlainHttp::for_url(&url(&base_url), Duration::from_secs(5)).unwrap();
         for _ in 0..2 {
             let response = post(&plain).await;
             assert_eq!(read_body(response.into_body()).await, "ok");
