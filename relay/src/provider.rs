@@ -4,10 +4,10 @@
 //! A provider writes tokens into an [`Emitter`] as they arrive and returns how the reply
 //! ended; framing them for the browser, history and metrics are the generation's business.
 
+pub mod http1_pool;
 pub mod models;
 pub mod offline;
 pub mod openai;
-pub mod plain_http;
 pub mod sse;
 
 use serde_json::Value;

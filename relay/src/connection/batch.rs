@@ -44,7 +44,7 @@
 //! - No yield while the relay is not loaded (`load.rs`), the rule now. With reqwest reading
 //!   the upstream (12 runs each) it only moved the 100-stream relayed p50, to 0.27–0.35 ms
 //!   from 0.30–0.60. Once the generation read its own upstream connection
-//!   (`provider/plain_http.rs`), the yield was most of what the relay added at light load:
+//!   (`provider/http1_pool.rs`), the yield was most of what the relay added at light load:
 //!   100 × 100 tokens/s added p99 0.63–2.72 ms against 0.96–10.8 ms (five runs each, every
 //!   pair better; p50 0.23–0.34 against 0.33–0.82 ms), while 1,000 paced (125–165 against
 //!   127–160 ms) and unpaced (402k–449k against 364k–460k tokens/s) stayed where they were.

@@ -6,8 +6,9 @@
 //! the client (a retry after that would repeat text). Three clocks bound a reply: the connect
 //! timeout, the first-token deadline and the idle gap between chunks (any bytes, including
 //! `: keep-alive` comments, count as life). Upstream error bodies are logged redacted and
-//! never forwarded. An `http://` upstream is read by the generation's own task
-//! (`plain_http.rs`); an `https://` one through reqwest.
+//! never forwarded. Completions are read by the generation's own task over HTTP/1.1
+//! (`http1_pool.rs`), unless a proxy is configured for the upstream: then through reqwest,
+//! which honours it.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::plain_http::PlainHttp;
+use super::http1_pool::{self, Http1Pool};
 use super::sse::{self, SseData};
 use super::{models, Prompt, Reply};
 use crate::backoff::Backoff;
@@ -41,9 +42,9 @@ pub struct OpenAiProvider {
     client: reqwest::Client,
     /// Where every completions request goes and what it carries, made once.
     completions: Result<Completions, String>,
-    /// With an `http://` upstream, the connections that read it without reqwest; `None` for
-    /// `https://`.
-    plain_http: Option<Arc<PlainHttp>>,
+    /// The connections the generation's own task reads completions on; `None` when a proxy
+    /// is configured for the upstream (see [`proxy_configured`]): reqwest carries them then.
+    in_task: Option<Arc<Http1Pool>>,
     config: UpstreamConfig,
     api_key: Arc<str>,
     model: Arc<str>,
@@ -121,6 +122,19 @@ impl Answer {
     }
 }
 
+/// Whether the environment names a proxy for `scheme` (`http` or `https`), the way reqwest
+/// reads it: `{scheme}_proxy` or `all_proxy`, in lower or upper case, not empty. reqwest then
+/// carries the completions, honouring it and `NO_PROXY`; the in-task client speaks to the
+/// upstream directly.
+fn proxy_configured(scheme: &str, env: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    let names = [format!("{scheme}_proxy"), "all_proxy".to_owned()];
+    names.iter().any(|name| {
+        [name.clone(), name.to_uppercase()]
+            .iter()
+            .any(|name| env(name).is_some_and(|value| !value.is_empty()))
+    })
+}
+
 /// A failed attempt and whether another attempt may help.
 struct Failure {
     error: GenerationError,
@@ -192,14 +206,14 @@ where
 impl OpenAiProvider {
     /// Builds the client and settles the model (configured, discovered, or the fallback).
     pub async fn start(config: &UpstreamConfig, redactor: Redactor, metrics: Arc<Metrics>) -> Self {
-        // The client for `https://` upstreams (TLS, HTTP/2) and for listing models. An
-        // `http://` upstream's completions are read by the generation's own task instead
-        // (`plain_http.rs`): reqwest runs each connection in a task of its own and hands every
-        // chunk to the generation through a channel. relay-load, `--profile server`, three
-        // alternating runs each (3 December), that path against reqwest: 1,000 unpaced
-        // streams 390k–488k tokens/s at 2.0–2.3 relay CPU-s per Mtok, against 168k–312k at
-        // 3.6–5.7; 1,000 × 100 tokens/s added p99 113–126 ms against 164–407 ms; 100 × 100
-        // tokens/s within the noise (0.62–1.02 against 0.71–0.81 ms).
+        // The client for listing models, and for completions through a proxy. Otherwise the
+        // generation's own task reads completions (`http1_pool.rs`): reqwest runs each
+        // connection in a task of its own and hands every chunk to the generation through a
+        // channel. relay-load, `--profile server`, three alternating runs each (3 December),
+        // that path against reqwest, both over plain HTTP: 1,000 unpaced streams 390k–488k
+        // tokens/s at 2.0–2.3 relay CPU-s per Mtok, against 168k–312k at 3.6–5.7; 1,000 × 100
+        // tokens/s added p99 113–126 ms against 164–407 ms; 100 × 100 tokens/s within the
+        // noise (0.62–1.02 against 0.71–0.81 ms).
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .tcp_nodelay(true)
@@ -237,13 +251,17 @@ impl OpenAiProvider {
             }
         };
         let completions = Completions::new(config, &api_key);
-        let plain_http = completions
-            .as_ref()
-            .ok()
-            .and_then(|completions| PlainHttp::for_url(&completions.url, config.connect_timeout));
+        let in_task = completions.as_ref().ok().and_then(|completions| {
+            let url = &completions.url;
+            if proxy_configured(url.scheme(), |name| std::env::var_os(name)) {
+                tracing::info!("a proxy is configured for the upstream: completions go through reqwest, which honours it");
+                return None;
+            }
+            Http1Pool::for_url(url, config.connect_timeout, http1_pool::webpki_roots())
+        });
         OpenAiProvider {
             client,
-            plain_http,
+            in_task,
             completions,
             config: config.clone(),
             api_key,
@@ -348,8 +366,8 @@ impl OpenAiProvider {
     /// `POST`s the request to the completions endpoint.
     async fn send(&self, body: Bytes) -> Result<Answer, String> {
         let completions = self.completions.as_ref().map_err(Clone::clone)?;
-        if let Some(plain_http) = &self.plain_http {
-            let response = plain_http
+        if let Some(in_task) = &self.in_task {
+            let response = in_task
                 .post(completions.url.path(), &completions.headers, body)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -584,4 +602,47 @@ async fn read_limited(mut stream: BodyStream, timeout: Duration) -> String {
     };
     let _ = tokio::time::timeout(timeout, read).await;
     String::from_utf8_lossy(&body).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::ffi::OsString;
+
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+        let vars: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), OsString::from(value)))
+            .collect();
+        move |name| vars.get(name).cloned()
+    }
+
+    #[test]
+    fn a_proxy_for_the_upstreams_scheme_sends_completions_through_reqwest() {
+        assert!(!proxy_configured("https", env(&[])));
+        assert!(proxy_configured(
+            "https",
+            env(&[("HTTPS_PROXY", "http://proxy:3128")])
+        ));
+        assert!(proxy_configured(
+            "https",
+            env(&[("https_proxy", "http://proxy:3128")])
+        ));
+        assert!(proxy_configured(
+            "http",
+            env(&[("ALL_PROXY", "socks5://proxy:1080")])
+        ));
+        assert!(proxy_configured(
+            "http",
+            env(&[("all_proxy", "socks5://proxy:1080")])
+        ));
+        // Another scheme's proxy, or an empty one, is not this upstream's.
+        assert!(!proxy_configured(
+            "https",
+            env(&[("HTTP_PROXY", "http://proxy:3128")])
+        ));
+        assert!(!proxy_configured("https", env(&[("HTTPS_PROXY", "")])));
+    }
 }
