@@ -32,7 +32,7 @@ use crate::state::AppState;
 mod batch;
 mod watchers;
 
-use batch::{Batch, Step};
+use batch::Batch;
 use watchers::{Watched, Watchers};
 
 /// How long to wait for the peer's reply to our close frame.
@@ -175,7 +175,7 @@ impl Connection {
             let flow = match event {
                 Event::Shutdown => self.on_shutdown(socket).await,
                 Event::Out(frame) => self.feed(socket, frame).await,
-                Event::Flush => self.yield_and_write(socket).await,
+                Event::Flush => self.flush_batch(socket).await,
                 Event::Done => self.on_done(socket).await,
                 Event::GraceOver => self.on_grace_over(),
                 Event::Idle => self.on_idle(socket).await,
@@ -195,31 +195,8 @@ impl Connection {
         written(socket.feed(Message::Text(frame)).await)
     }
 
-    /// Nothing else is ready: yields to let the generations publish more for this batch,
-    /// feeding what they publish, then writes it (see `batch.rs`). Between yields only the
-    /// watchers are looked at: a client message or the shutdown waits for the write, a few
-    /// microseconds, and the loop's other branches are not polled again for nothing.
-    async fn yield_and_write(&mut self, socket: &mut WebSocket) -> Flow {
-        while self.batch.when_idle(self.state.load.is_loaded()) == Step::Yield {
-            tokio::task::yield_now().await;
-            while !self.batch.is_full() {
-                // Polled with a waker that does nothing: the loop polls the watchers again
-                // with the task's own waker before it waits.
-                let flow = match self.watchers.next().now_or_never() {
-                    Some(Watched::Frame(frame)) => self.feed(socket, frame).await,
-                    Some(Watched::Ended) => self.on_done(socket).await,
-                    None => break,
-                };
-                if let Flow::Stop = flow {
-                    return Flow::Stop;
-                }
-            }
-        }
-        self.flush_batch(socket).await
-    }
-
-    /// Writes the frames fed since the last write: one `send` for the batch instead of one
-    /// per frame.
+    /// Writes the frames fed since the last write (nothing else was ready, see `batch.rs`):
+    /// one `send` for the batch instead of one per frame.
     async fn flush_batch(&mut self, socket: &mut WebSocket) -> Flow {
         self.batch.written();
         written(socket.flush().await)

@@ -17,7 +17,6 @@ pub mod generation;
 pub mod history;
 pub mod ids;
 pub mod limits;
-pub mod load;
 pub mod metrics;
 pub mod ops;
 pub mod protocol;
@@ -86,9 +85,6 @@ where
         );
     }
     tracing::info!("chatwire relay listening on http://{addr}");
-    let stop_load = tokio_util::sync::CancellationToken::new();
-    tokio::spawn(Arc::clone(&state.load).watch(stop_load.clone()));
-    let _stop_load_on_return = stop_load.drop_guard();
     let token = state.shutdown.clone();
     let grace = config.shutdown_grace;
     limits::serve::serve(

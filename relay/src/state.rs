@@ -11,7 +11,6 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::history::redis::RedisHistory;
 use crate::history::ConversationStore;
-use crate::load::Load;
 use crate::metrics::Metrics;
 use crate::provider::Provider;
 use crate::redact::Redactor;
@@ -35,8 +34,6 @@ pub struct Shared {
     pub registry: Registry,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// Whether the relay is loaded, for the sockets' batching (`load.rs`).
-    pub load: Arc<Load>,
     /// The global cap on concurrent upstream requests (`RELAY_MAX_UPSTREAM`).
     pub upstream_slots: Arc<Semaphore>,
     /// Cancelled when the relay starts shutting down.
@@ -99,7 +96,6 @@ impl AppState {
                 upstream_slots: Arc::new(Semaphore::new(config.max_upstream)),
                 provider,
                 metrics,
-                load: Arc::default(),
                 shutdown: CancellationToken::new(),
                 sockets: TaskTracker::new(),
                 redactor,
