@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::CertificateDer;
+use tokio_rustls::rustls::RootCertStore;
 
 use crate::auth::{OriginPolicy, TokenSet};
 use crate::history::HistoryLimits;
@@ -145,6 +148,10 @@ pub struct Cli {
     /// Model id. Unset: the first id of `GET {base}/models`, else `deepseek-chat`.
     #[arg(long, env = "DEEPSEEK_MODEL", value_name = "DEEPSEEK_MODEL")]
     pub deepseek_model: Option<String>,
+    /// PEM file of CA certificates an `https://` upstream may also chain to (a model server
+    /// behind a private CA), besides the built-in webpki roots.
+    #[arg(long, env = "DEEPSEEK_CA_FILE", value_name = "DEEPSEEK_CA_FILE")]
+    pub deepseek_ca_file: Option<PathBuf>,
     /// Directory of the built demo, served at `/`.
     #[arg(
         long,
@@ -189,6 +196,9 @@ pub struct UpstreamConfig {
     pub base_url: String,
     /// Model id; `None` means discover at start-up.
     pub model: Option<String>,
+    /// CA certificates trusted for the upstream besides the built-in roots
+    /// (`DEEPSEEK_CA_FILE`).
+    pub extra_roots: Vec<CertificateDer<'static>>,
     /// TCP/TLS connect timeout.
     pub connect_timeout: Duration,
     /// Longest wait from request to the first token.
@@ -211,6 +221,7 @@ impl std::fmt::Debug for UpstreamConfig {
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("base_url", &self.base_url)
             .field("model", &self.model)
+            .field("extra_roots", &self.extra_roots.len())
             .field("connect_timeout", &self.connect_timeout)
             .field("first_token_timeout", &self.first_token_timeout)
             .field("idle_timeout", &self.idle_timeout)
@@ -269,6 +280,7 @@ impl Default for Config {
                 api_key: None,
                 base_url: DEFAULT_BASE_URL.to_owned(),
                 model: None,
+                extra_roots: Vec::new(),
                 connect_timeout: Duration::from_secs(10),
                 first_token_timeout: Duration::from_secs(120),
                 idle_timeout: Duration::from_secs(30),
@@ -325,6 +337,10 @@ impl Cli {
             }
         }
         let model = non_empty(self.deepseek_model);
+        let extra_roots = match &self.deepseek_ca_file {
+            Some(path) => read_ca_file(path)?,
+            None => Vec::new(),
+        };
         let redis = non_empty(self.redis_url)
             .map(|url| Redis::open(&url))
             .transpose()
@@ -339,6 +355,7 @@ impl Cli {
                 api_key,
                 base_url,
                 model,
+                extra_roots,
                 connect_timeout: Duration::from_millis(self.connect_timeout_ms),
                 first_token_timeout: Duration::from_millis(self.first_token_timeout_ms),
                 idle_timeout: Duration::from_millis(self.upstream_idle_timeout_ms),
@@ -396,6 +413,30 @@ fn validate_base_url(raw: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(trimmed.to_owned())
+}
+
+/// The certificates of a PEM file named by `DEEPSEEK_CA_FILE`.
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    let pem = std::fs::read(path)
+        .map_err(|e| invalid("DEEPSEEK_CA_FILE", format!("{}: {e}", path.display())))?;
+    parse_ca_bundle(&pem)
+        .map_err(|reason| invalid("DEEPSEEK_CA_FILE", format!("{}: {reason}", path.display())))
+}
+
+/// The CA certificates in a PEM bundle: at least one, each one a certificate rustls can use
+/// as a root.
+fn parse_ca_bundle(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("not a PEM file ({e})"))?;
+    if certs.is_empty() {
+        return Err("no PEM certificate in it".to_owned());
+    }
+    let (_, unusable) = RootCertStore::empty().add_parsable_certificates(certs.iter().cloned());
+    if unusable > 0 {
+        return Err(format!("{unusable} of its certificates cannot be parsed"));
+    }
+    Ok(certs)
 }
 
 impl Config {
@@ -558,6 +599,37 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("sk-secret-123"), "{shown}");
         assert!(!shown.contains("tok-456"), "{shown}");
+    }
+
+    #[test]
+    fn a_ca_file_adds_its_certificates_to_the_upstreams_roots() {
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
+        let c = parse(&["--deepseek-ca-file", fixture]).unwrap();
+        assert_eq!(c.upstream.extra_roots.len(), 1);
+        assert!(parse(&[]).unwrap().upstream.extra_roots.is_empty());
+        let e = parse(&["--deepseek-ca-file", "/nonexistent/ca.pem"]).unwrap_err();
+        assert!(
+            e.contains("DEEPSEEK_CA_FILE") && e.contains("/nonexistent/ca.pem"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_ca_bundle_needs_usable_certificates() {
+        let ca = include_bytes!("../tests/fixtures/tls/ca.pem");
+        assert_eq!(parse_ca_bundle(ca).unwrap().len(), 1);
+        let two = [&ca[..], &ca[..]].concat();
+        assert_eq!(parse_ca_bundle(&two).unwrap().len(), 2);
+        assert!(parse_ca_bundle(b"")
+            .unwrap_err()
+            .contains("no PEM certificate"));
+        assert!(parse_ca_bundle(b"not pem at all")
+            .unwrap_err()
+            .contains("no PEM certificate"));
+        let garbage = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert!(parse_ca_bundle(garbage)
+            .unwrap_err()
+            .contains("cannot be parsed"));
     }
 
     #[test]

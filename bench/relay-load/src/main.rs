@@ -31,6 +31,7 @@ mod redis_server;
 mod relay;
 mod soak;
 mod stats;
+mod tls;
 mod upstream;
 
 use std::process::ExitCode;
@@ -43,6 +44,7 @@ use crate::options::Options;
 use crate::phases::Bench;
 use crate::redis_server::RedisServer;
 use crate::relay::Relay;
+use crate::upstream::Endpoint;
 
 fn unix_now() -> u64 {
     SystemTime::now()
@@ -51,23 +53,26 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-fn http_client() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|e| e.to_string())
+fn http_client(upstream: Endpoint) -> Result<reqwest::Client, String> {
+    let builder = reqwest::Client::builder().tcp_nodelay(true);
+    let builder = if upstream.tls {
+        builder.add_root_certificate(tls::ca_certificate()?)
+    } else {
+        builder
+    };
+    builder.build().map_err(|e| e.to_string())
 }
 
 /// The Redis-backed relay measured beside the in-memory one, or why there is none.
 async fn start_shared(
     options: &Options,
-    upstream_addr: std::net::SocketAddr,
+    upstream: Endpoint,
 ) -> Result<(RedisServer, Relay), String> {
     if !options.redis {
         return Err("--redis off".to_owned());
     }
     let redis = RedisServer::start().await?;
-    let relay = Relay::start(&options.relay, upstream_addr, Some(&redis.url)).await?;
+    let relay = Relay::start(&options.relay, upstream, Some(&redis.url)).await?;
     Ok((redis, relay))
 }
 
@@ -86,8 +91,8 @@ async fn repetition(bench: &Bench<'_>, rep: usize) -> Value {
     json!({ "latency": latency, "throughput": throughput })
 }
 
-async fn bench(options: &Options, upstream_addr: std::net::SocketAddr) -> Result<Value, String> {
-    let upstream = format!("http://{upstream_addr}");
+async fn bench(options: &Options, endpoint: Endpoint) -> Result<Value, String> {
+    let upstream = endpoint.origin();
     let mut repeats = Vec::new();
     let mut redis_repeats = Vec::new();
     let mut redis_skipped = None;
@@ -95,9 +100,9 @@ async fn bench(options: &Options, upstream_addr: std::net::SocketAddr) -> Result
     if options.phases.latency || options.phases.throughput {
         // Its pool holds a connection per direct stream; it is dropped before the idle phase
         // so those descriptors are free for the idle sockets.
-        let http = http_client()?;
-        let relay = Relay::start(&options.relay, upstream_addr, None).await?;
-        let shared = match start_shared(options, upstream_addr).await {
+        let http = http_client(endpoint)?;
+        let relay = Relay::start(&options.relay, endpoint, None).await?;
+        let shared = match start_shared(options, endpoint).await {
             Ok(shared) => Some(shared),
             Err(why) => {
                 eprintln!("relay-load: no Redis-backed relay ({why}); Redis rows skipped");
@@ -126,7 +131,7 @@ async fn bench(options: &Options, upstream_addr: std::net::SocketAddr) -> Result
             upstream: &upstream,
         });
         let floor = match &options.floor {
-            Some(bin) => Some(Relay::start(bin, upstream_addr, None).await?),
+            Some(bin) => Some(Relay::start(bin, endpoint, None).await?),
             None => None,
         };
         let through_floor = floor.as_ref().map(|relay| Bench {
@@ -179,7 +184,7 @@ async fn bench(options: &Options, upstream_addr: std::net::SocketAddr) -> Result
     }
     let idle = if options.phases.idle {
         eprintln!("relay-load: idle sockets (fresh relay)");
-        phases::idle(&options.relay, upstream_addr, options.idle).await?
+        phases::idle(&options.relay, endpoint, options.idle).await?
     } else {
         Value::Null
     };
@@ -197,11 +202,15 @@ async fn run(options: Options) -> Result<Value, String> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| format!("fake upstream: {e}"))?;
-    let upstream_addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tokio::spawn(upstream::serve(listener, options.upstream_batch));
+    let endpoint = Endpoint {
+        addr: listener.local_addr().map_err(|e| e.to_string())?,
+        tls: options.upstream_tls,
+    };
+    let acceptor = options.upstream_tls.then(tls::acceptor).transpose()?;
+    tokio::spawn(upstream::serve(listener, options.upstream_batch, acceptor));
     let mut result = match options.soak {
-        Some(_) => soak::run(&options, upstream_addr).await?,
-        None => bench(&options, upstream_addr).await?,
+        Some(_) => soak::run(&options, endpoint).await?,
+        None => bench(&options, endpoint).await?,
     };
     result["run"] = json!({
         "started": started,

@@ -10,7 +10,7 @@ pub const USAGE: &str = "\
 usage: relay-load [--relay PATH] [--out FILE] [--repeat 3] [--phases latency,throughput,idle]
                   [--paced-streams 100,1000] [--paced-tokens 200] [--period-ms 10]
                   [--throughput-streams 1000] [--throughput-tokens 1000] [--idle 10000]
-                  [--upstream-batch 1] [--redis on|off] [--floor PATH]
+                  [--upstream-batch 1] [--upstream-tls off|on] [--redis on|off] [--floor PATH]
        relay-load --soak SECONDS [--soak-streams 1000] [--soak-tokens 500] [--period-ms 10]
 
 Benchmarks target/server/chatwire-relay against an in-process fake OpenAI upstream (one SSE
@@ -22,7 +22,10 @@ keeping its shared state in a throwaway redis-server (--redis off skips it; so d
 without redis-server, saying so). --floor PATH also runs latency and throughput, interleaved
 the same way, through that binary in the relay's place: target/server/relay-floor, a minimal
 forwarder that shows what any relay adds on this machine. --upstream-batch N makes the upstream put N burst events in one write (how the
-earlier axum upstream behaved; for comparison only). --soak runs --soak-streams concurrent
+earlier axum upstream behaved; for comparison only). --upstream-tls on serves the upstream
+over HTTPS (HTTP/1.1, the relay's test certificate), which the relay and the direct reader
+trust through the test CA: the path a DeepSeek reply takes (not with --floor, which reads
+plain HTTP only). --soak runs --soak-streams concurrent
 paced streams through a fresh relay for SECONDS, each on a new socket, and prints errors,
 relay RSS and open descriptors at the start and end. Results go to --out as JSON
 (default bench/results/relay.json, or bench/results/soak.json with --soak).";
@@ -49,6 +52,8 @@ pub struct Options {
     pub throughput_tokens: u64,
     pub idle: usize,
     pub upstream_batch: usize,
+    /// Serve the fake upstream over TLS.
+    pub upstream_tls: bool,
     /// Also measure a relay whose shared state is in Redis.
     pub redis: bool,
     /// Also measure this binary in the relay's place (`relay-floor`, the machine's floor).
@@ -77,6 +82,7 @@ impl Default for Options {
             throughput_tokens: 1000,
             idle: 10_000,
             upstream_batch: 1,
+            upstream_tls: false,
             redis: true,
             floor: None,
             soak: None,
@@ -92,6 +98,14 @@ fn list<T: std::str::FromStr>(flag: &str, value: &str) -> Result<Vec<T>, String>
         .map(|v| v.trim().parse::<T>())
         .collect::<Result<_, _>>()
         .map_err(|_| format!("{flag}: expected a comma-separated list, got {value}"))
+}
+
+fn on_off(flag: &str, value: &str) -> Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{flag}: expected on or off, got {value}")),
+    }
 }
 
 /// Parses the arguments (without the program name); `Err` carries the message to print.
@@ -142,19 +156,17 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
             "--throughput-tokens" => options.throughput_tokens = number()?.max(1),
             "--idle" => options.idle = (number()? as usize).min(MAX_IDLE),
             "--upstream-batch" => options.upstream_batch = number()?.max(1) as usize,
-            "--redis" => {
-                options.redis = match value.as_str() {
-                    "on" => true,
-                    "off" => false,
-                    _ => return Err(format!("--redis: expected on or off, got {value}")),
-                }
-            }
+            "--redis" => options.redis = on_off(&flag, &value)?,
+            "--upstream-tls" => options.upstream_tls = on_off(&flag, &value)?,
             "--floor" => options.floor = Some(PathBuf::from(&value)),
             "--soak" => options.soak = Some(Duration::from_secs(number()?.max(1))),
             "--soak-streams" => options.soak_streams = number()?.max(1) as usize,
             "--soak-tokens" => options.soak_tokens = number()?.max(1),
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
         }
+    }
+    if options.upstream_tls && options.floor.is_some() {
+        return Err("--floor reads plain HTTP only: drop --upstream-tls on".to_owned());
     }
     if options.soak.is_some() && !out_given {
         options.out = PathBuf::from("bench/results/soak.json");
@@ -178,7 +190,7 @@ mod tests {
         assert_eq!((o.throughput_streams, o.throughput_tokens), (1000, 1000));
         assert_eq!(o.idle, 10_000);
         assert_eq!(o.upstream_batch, 1);
-        assert!(o.redis);
+        assert!(o.redis && !o.upstream_tls);
         assert!(o.floor.is_none());
         assert!(o.soak.is_none());
     }
@@ -214,6 +226,13 @@ mod tests {
         assert!(parse(args("--phases latency,nope")).is_err());
         assert!(parse(args("--redis maybe")).is_err());
         assert!(!parse(args("--redis off")).unwrap().redis);
+        assert!(parse(args("--upstream-tls on")).unwrap().upstream_tls);
+        assert!(parse(args("--upstream-tls yes")).is_err());
+        assert!(
+            parse(args("--upstream-tls on --floor target/server/relay-floor"))
+                .unwrap_err()
+                .contains("plain HTTP")
+        );
         assert!(parse(args("--frobnicate 1"))
             .unwrap_err()
             .contains("unknown flag"));

@@ -391,7 +391,7 @@ impl Bench<'_> {
 /// A fresh relay with `count` idle sockets: its RSS per socket.
 pub async fn idle(
     bin: &std::path::Path,
-    upstream: std::net::SocketAddr,
+    upstream: crate::upstream::Endpoint,
     count: usize,
 ) -> Result<Value, String> {
     let http = reqwest::Client::new();

@@ -1,7 +1,6 @@
 //! Runs the relay binary as a child process pointed at the fake upstream, and reads its
 //! memory, CPU time and descriptors from /proc.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +11,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::procfs;
+use crate::tls;
+use crate::upstream::Endpoint;
 
 /// How long the relay may take to log its address.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -48,11 +49,12 @@ fn strip_ansi(line: &str) -> String {
 }
 
 impl Relay {
-    /// Starts `bin` on 127.0.0.1 (a free port) against the upstream at `upstream`, with its
+    /// Starts `bin` on 127.0.0.1 (a free port) against the upstream at `upstream` (trusting
+    /// the test CA when it speaks TLS), with its
     /// shared state in the Redis at `redis_url` when one is given (in memory otherwise).
     pub async fn start(
         bin: &Path,
-        upstream: SocketAddr,
+        upstream: Endpoint,
         redis_url: Option<&str>,
     ) -> Result<Relay, String> {
         let mut command = Command::new(bin);
@@ -60,10 +62,15 @@ impl Relay {
             Some(url) => command.env("RELAY_REDIS_URL", url),
             None => command.env_remove("RELAY_REDIS_URL"),
         };
+        if upstream.tls {
+            command.env("DEEPSEEK_CA_FILE", tls::CA_FILE);
+        } else {
+            command.env_remove("DEEPSEEK_CA_FILE");
+        }
         let mut child = command
             .env("RELAY_ADDR", "127.0.0.1:0")
             .env("DEEPSEEK_API_KEY", "bench-key")
-            .env("DEEPSEEK_BASE_URL", format!("http://{upstream}/v1"))
+            .env("DEEPSEEK_BASE_URL", format!("{}/v1", upstream.origin()))
             .env("DEEPSEEK_MODEL", "bench")
             .env("RELAY_MAX_UPSTREAM", "100000")
             // Every socket of the benchmark comes from 127.0.0.1 (10,000 in the idle phase).

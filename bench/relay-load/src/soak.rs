@@ -85,7 +85,7 @@ async fn sample(
 }
 
 /// Runs the soak against a relay started for it.
-pub async fn run(options: &Options, upstream: std::net::SocketAddr) -> Result<Value, String> {
+pub async fn run(options: &Options, upstream: crate::upstream::Endpoint) -> Result<Value, String> {
     let duration = options.soak.unwrap_or(Duration::from_secs(60));
     let relay = Arc::new(Relay::start(&options.relay, upstream, None).await?);
     let counters = Arc::new(Counters::default());

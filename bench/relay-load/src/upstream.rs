@@ -14,11 +14,13 @@
 //! minimum a fake upstream needs and is pure, so it is unit-tested.
 
 use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 
 use crate::clock::now_ns;
 
@@ -34,6 +36,21 @@ const BURST_EVENT: &str =
 const FINISH_EVENT: &str = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\n";
 const DONE_EVENT: &str = "data: [DONE]\n\n";
 const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+/// Where the fake upstream listens, and whether it speaks TLS (`--upstream-tls`).
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    pub addr: SocketAddr,
+    pub tls: bool,
+}
+
+impl Endpoint {
+    /// `http://ADDR` or `https://ADDR`, without the API's `/v1`.
+    pub fn origin(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+}
 
 /// What one request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +170,10 @@ fn stamped_event(stamp: u64) -> String {
 }
 
 /// Reads one request; `None` when the peer closed the connection between requests.
-async fn read_request(tcp: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Option<Vec<u8>>> {
+async fn read_request<S: AsyncRead + Unpin>(
+    tcp: &mut S,
+    buf: &mut Vec<u8>,
+) -> io::Result<Option<Vec<u8>>> {
     loop {
         if let Some((head, length)) =
             parse_head(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
@@ -177,10 +197,20 @@ async fn read_request(tcp: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Opti
     }
 }
 
+/// Writes `bytes` and flushes them (a TLS stream may hold them until flushed).
+async fn send<S: AsyncWrite + Unpin>(tcp: &mut S, bytes: &[u8]) -> io::Result<()> {
+    tcp.write_all(bytes).await?;
+    tcp.flush().await
+}
+
 /// Streams `script` as the body of one response, `batch` events per write (paced tokens are
 /// always written one by one: their stamps are taken at the write).
-async fn respond(tcp: &mut TcpStream, script: Script, batch: usize) -> io::Result<()> {
-    tcp.write_all(RESPONSE_HEAD).await?;
+async fn respond<S: AsyncWrite + Unpin>(
+    tcp: &mut S,
+    script: Script,
+    batch: usize,
+) -> io::Result<()> {
+    send(tcp, RESPONSE_HEAD).await?;
     let batch = match script {
         Script::Paced { .. } => 1,
         Script::Burst { .. } => batch as u64,
@@ -198,32 +228,32 @@ async fn respond(tcp: &mut TcpStream, script: Script, batch: usize) -> io::Resul
             Script::Burst { .. } => push_chunk(&mut out, BURST_EVENT),
         }
         if (sent + 1) % batch == 0 || sent + 1 == tokens {
-            tcp.write_all(&out).await?;
+            send(tcp, &out).await?;
             out.clear();
         }
     }
     push_chunk(&mut out, FINISH_EVENT);
-    tcp.write_all(&out).await?;
+    send(tcp, &out).await?;
     out.clear();
     push_chunk(&mut out, DONE_EVENT);
     out.extend_from_slice(LAST_CHUNK);
-    tcp.write_all(&out).await
+    send(tcp, &out).await
 }
 
-async fn connection(mut tcp: TcpStream, batch: usize) -> io::Result<()> {
+async fn connection<S: AsyncRead + AsyncWrite + Unpin>(mut tcp: S, batch: usize) -> io::Result<()> {
     let mut buf = Vec::with_capacity(4096);
     while let Some(body) = read_request(&mut tcp, &mut buf).await? {
         match script_of(&body) {
             Some(script) => respond(&mut tcp, script, batch).await?,
-            None => tcp.write_all(BAD_REQUEST).await?,
+            None => send(&mut tcp, BAD_REQUEST).await?,
         }
     }
     Ok(())
 }
 
 /// Serves the fake upstream on `listener` until the process ends, writing `batch` events per
-/// write (1: one event per write, like a model server).
-pub async fn serve(listener: TcpListener, batch: usize) {
+/// write (1: one event per write, like a model server), over TLS with `tls`.
+pub async fn serve(listener: TcpListener, batch: usize, tls: Option<TlsAcceptor>) {
     let batch = batch.max(1);
     loop {
         let tcp = match listener.accept().await {
@@ -238,8 +268,16 @@ pub async fn serve(listener: TcpListener, batch: usize) {
         // A real upstream sends each token at once; without TCP_NODELAY, Nagle's algorithm
         // would hold a token back until the previous one is acknowledged (up to ~40 ms).
         let _ = tcp.set_nodelay(true);
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection(tcp, batch).await {
+            let served = match tls {
+                None => connection(tcp, batch).await,
+                Some(tls) => match tls.accept(tcp).await {
+                    Ok(stream) => connection(stream, batch).await,
+                    Err(e) => Err(e),
+                },
+            };
+            if let Err(e) = served {
                 if e.kind() == io::ErrorKind::InvalidData {
                     eprintln!("relay-load: fake upstream: {e}");
                 }
@@ -290,16 +328,21 @@ mod tests {
         assert_eq!(out, b"e\r\ndata: [DONE]\n\n\r\n");
     }
 
-    #[tokio::test]
-    async fn responses_read_back_as_sse_on_a_kept_alive_connection() {
+    /// Two scripted responses on one kept-alive connection, and a refused request.
+    async fn responses_read_back(tls: bool) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve(listener, 1));
-        let http = reqwest::Client::new();
+        let endpoint = Endpoint {
+            addr: listener.local_addr().unwrap(),
+            tls,
+        };
+        let acceptor = tls.then(|| crate::tls::acceptor().unwrap());
+        tokio::spawn(serve(listener, 1, acceptor));
+        let http = crate::http_client(endpoint).unwrap();
+        let url = format!("{}/v1/chat/completions", endpoint.origin());
         for _ in 0..2 {
             // Twice on one pooled connection: keep-alive works.
             let body = http
-                .post(format!("http://{addr}/v1/chat/completions"))
+                .post(&url)
                 .body(Script::Burst { tokens: 3 }.request_body())
                 .send()
                 .await
@@ -310,12 +353,17 @@ mod tests {
             assert_eq!(body.matches("\"content\":\"tok\"").count(), 3);
             assert!(body.ends_with(DONE_EVENT));
         }
-        let refused = http
-            .post(format!("http://{addr}/v1/chat/completions"))
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
+        let refused = http.post(&url).body("{}").send().await.unwrap();
         assert_eq!(refused.status(), 400);
+    }
+
+    #[tokio::test]
+    async fn responses_read_back_as_sse_on_a_kept_alive_connection() {
+        responses_read_back(false).await;
+    }
+
+    #[tokio::test]
+    async fn responses_read_back_over_tls_with_the_test_ca() {
+        responses_read_back(true).await;
     }
 }

@@ -26,7 +26,7 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
 use tokio_util::either::Either;
@@ -92,11 +92,14 @@ pub enum Http1Error {
     Request(#[from] axum::http::Error),
 }
 
-/// The roots an `https://` upstream's certificate must chain to: the ones reqwest trusts.
-pub fn webpki_roots() -> RootCertStore {
-    RootCertStore {
+/// The roots an `https://` upstream's certificate must chain to: webpki-roots, and `extra`
+/// (`DEEPSEEK_CA_FILE`, checked usable when the configuration was read).
+pub fn trusted_roots(extra: &[CertificateDer<'static>]) -> RootCertStore {
+    let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    }
+    };
+    roots.add_parsable_certificates(extra.iter().cloned());
+    roots
 }
 
 impl Http1Pool {
@@ -372,7 +375,7 @@ mod tests {
     use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
     use tokio::net::TcpListener;
     use tokio_rustls::rustls::pki_types::pem::PemObject;
-    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls::pki_types::PrivateKeyDer;
     use tokio_rustls::rustls::ServerConfig;
     use tokio_rustls::TlsAcceptor;
 
@@ -388,12 +391,9 @@ mod tests {
         text.parse().unwrap()
     }
 
+    /// webpki-roots and the test CA, as `DEEPSEEK_CA_FILE` would give them.
     fn test_ca() -> RootCertStore {
-        let mut roots = RootCertStore::empty();
-        roots
-            .add(CertificateDer::from_pem_slice(TEST_CA).unwrap())
-            .unwrap();
-        roots
+        trusted_roots(&[CertificateDer::from_pem_slice(TEST_CA).unwrap()])
     }
 
     fn localhost_tls() -> TlsAcceptor {
@@ -413,7 +413,7 @@ mod tests {
     #[test]
     fn http_and_https_base_urls_are_read_in_task() {
         let timeout = Duration::from_secs(1);
-        let pool = |text| Http1Pool::for_url(&url(text), timeout, webpki_roots());
+        let pool = |text| Http1Pool::for_url(&url(text), timeout, trusted_roots(&[]));
         let plain = pool("http://127.0.0.1:8080/v1").unwrap();
         assert_eq!(
             (plain.authority.as_str(), plain.tls.is_some()),
@@ -524,8 +524,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_https_upstream_whose_certificate_the_roots_do_not_trust_is_refused() {
-        let (pool, _) =
-            keep_alive_server("data: [DONE]\n\n", Some(localhost_tls()), webpki_roots()).await;
+        let (pool, _) = keep_alive_server(
+            "data: [DONE]\n\n",
+            Some(localhost_tls()),
+            trusted_roots(&[]),
+        )
+        .await;
         let Err(error) = try_post(&pool).await else {
             panic!("a certificate from the test CA was accepted without it");
         };
@@ -561,8 +565,8 @@ mod tests {
                     .await;
             }
         });
-        let pool =
-            Http1Pool::for_url(&url(&base_url), Duration::from_secs(5), webpki_roots()).unwrap();
+        let pool = Http1Pool::for_url(&url(&base_url), Duration::from_secs(5), trusted_roots(&[]))
+            .unwrap();
         for _ in 0..2 {
             let response = post(&pool).await;
             assert_eq!(read_body(response.into_body()).await, "ok");
