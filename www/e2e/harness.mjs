@@ -22,8 +22,10 @@ export const CHROMIUM_ARGS = [
   "--no-first-run",
 ];
 
+/** The debug relay `cargo build -p chatwire-relay` made: under CARGO_TARGET_DIR when set. */
 export function relayBinary() {
-  return process.env.CHATWIRE_RELAY_BIN || path.join(ROOT, "target", "debug", "chatwire-relay");
+  const targetDir = process.env.CARGO_TARGET_DIR || path.join(ROOT, "target");
+  return process.env.CHATWIRE_RELAY_BIN || path.resolve(ROOT, targetDir, "debug", "chatwire-relay");
 }
 
 /** Children still alive; killed on exit whatever happens. */
