@@ -213,7 +213,13 @@ impl OpenAiProvider {
         // that path against reqwest, both over plain HTTP: 1,000 unpaced streams 390k–488k
         // tokens/s at 2.0–2.3 relay CPU-s per Mtok, against 168k–312k at 3.6–5.7; 1,000 × 100
         // tokens/s added p99 113–126 ms against 164–407 ms; 100 × 100 tokens/s within the
-        // noise (0.62–1.02 against 0.71–0.81 ms).
+        // noise (0.62–1.02 against 0.71–0.81 ms). Over TLS (`relay-load --upstream-tls on`,
+        // three alternating runs each, quiet machine), against reqwest with the socket's old
+        // yield before each write (what `https://` upstreams had): 1,000 × 100 tokens/s added
+        // p99 47.8–52.6 ms against 87.2–97.2; 1,000 unpaced 335k–402k tokens/s at 2.3–2.7
+        // CPU-s per Mtok against 283k–292k at 3.7–3.8; 100 × 100 tokens/s 0.30–0.35 against
+        // 0.27–0.31 ms. The fake upstream speaks HTTP/1.1 only, so reqwest used HTTP/1.1 there;
+        // against DeepSeek it would negotiate HTTP/2 (not measured: no h2 upstream here).
         let client = config
             .extra_roots
             .iter()
