@@ -28,6 +28,13 @@ const readPart = (name) => {
 const size = readPart("size");
 const browser = readPart("browser");
 const relay = readPart("relay");
+/** The relay's phases again over an https:// upstream (run.sh's second relay-load run); older reports lack it. */
+let relayTls = null;
+try {
+  relayTls = read("relay-tls");
+} catch {
+  relayTls = previous.relayTls ?? null;
+}
 /** Written by run.sh: when the run started and ended, and the load average at its start. */
 let run = {};
 try {
@@ -113,6 +120,11 @@ const redisTputs = throughputRows(redisReps);
 const floorReps = relay.floor?.repeats ?? [];
 const floorPaced = (streams) => pacedRows(floorReps, streams);
 const floorTputs = throughputRows(floorReps);
+// The same phases over an https:// upstream (the fake upstream serving TLS, HTTP/1.1).
+const tlsReps = relayTls?.repeats ?? [];
+const tlsPaced = (streams) => pacedRows(tlsReps, streams);
+const tlsTputs = throughputRows(tlsReps);
+const tlsRun = relayTls?.run ?? {};
 const p100 = paced(100);
 const p1000 = paced(1000);
 const sum = (rows, f) => rows.reduce((a, r) => a + f(r), 0);
@@ -369,6 +381,29 @@ ${[100, 1000]
 
 ${floorVerdicts.join("\n")}` : "Not measured in this run (`relay-load` without `--floor`)."}
 
+### An https:// upstream: the path a DeepSeek reply takes
+
+${tlsReps.length ? `A second run of \`target/server/relay-load ${(tlsRun.args ?? []).join(" ")}\`, after the first (finished ${new Date(tlsRun.finished * 1000).toISOString().replace(/\.\d+Z$/, "Z")}, load average ${tlsRun.loadavg_start ?? "?"} at its start):
+the fake upstream serves HTTPS (rustls, HTTP/1.1, the relay's test certificate), which the relay
+(\`DEEPSEEK_CA_FILE\`) and the direct reader trust through the test CA. The relay reads an
+\`https://\` upstream in the generation's own task as it reads \`http://\` (\`relay/src/provider/http1_pool.rs\`);
+the direct column pays the same TLS. Not interleaved with the plain-HTTP figures: compare them
+with the machine's load in mind.
+
+| figure | plain http:// (above) | https:// | relay CPU-s per million tokens, http:// | relay CPU-s per million tokens, https:// |
+| --- | ---: | ---: | ---: | ---: |
+${[100, 1000]
+  .map((n) => {
+    const m = paced(n);
+    const t = tlsPaced(n);
+    return `| ${int(n)} streams × 100 tok/s: added p99 per token | ${fig(m, (x) => x.added_p99_us, us)} | ${fig(t, (x) => x.added_p99_us, us)} | ${fig(m, (x) => x.relayed.relay_cpu_s_per_mtok, cpuMtok)} | ${fig(t, (x) => x.relayed.relay_cpu_s_per_mtok, cpuMtok)} |`;
+  })
+  .join("\n")}
+| ${int(tputs[0]?.streams ?? 0)} unpaced streams: tokens/s through the relay | ${fig(tputs, (t) => t.relayed.tokens_per_s, int)} (${tputErrors} errors) | ${fig(tlsTputs, (t) => t.relayed.tokens_per_s, int)} (${sum(tlsTputs, (t) => t.relayed.errors)} errors) | ${fig(tputs, (t) => t.relayed.relay_cpu_s_per_mtok, cpuMtok)} | ${fig(tlsTputs, (t) => t.relayed.relay_cpu_s_per_mtok, cpuMtok)} |
+
+DeepSeek itself would offer HTTP/2; the relay asks for HTTP/1.1 (ALPN), one connection per
+concurrent reply, kept for the next.` : "Not measured in this run (no `bench/results/relay-tls.json`)."}
+
 ### State in Redis beside state in memory
 
 ${redisReps.length ? `The same phases, in the same run, through a second relay started with \`RELAY_REDIS_URL\` pointing
@@ -451,5 +486,5 @@ const out = md
   .replace("HARNESS_PLACEHOLDER", relayNotes.join("\n\n"))
   .replace("NOTES_PLACEHOLDER", printed.length ? printed.join("\n") : "Every goal was met in this run.");
 writeFileSync(new URL("BENCHMARKS.md", root), out);
-writeFileSync(new URL("bench/results/latest.json", root), JSON.stringify({ machine, size, browser, relay }, null, 2) + "\n");
+writeFileSync(new URL("bench/results/latest.json", root), JSON.stringify({ machine, size, browser, relay, relayTls }, null, 2) + "\n");
 console.error("bench: wrote BENCHMARKS.md and bench/results/latest.json");
