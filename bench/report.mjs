@@ -190,6 +190,20 @@ const floorVerdicts = [100, 1000]
       ? `- At ${int(n)} streams the floor alone adds ${us(floorAdded[n])} at p99, over the goal of ${us(goal)}: on this machine, with the load generator on the same cores, the goal is out of reach for any relay.`
       : `- At ${int(n)} streams the floor adds ${us(floorAdded[n])} at p99, under the goal of ${us(goal)}: the goal is within reach here, and the relay's own work adds ${us(relayAdded[n] - floorAdded[n])} more.`;
   });
+/** Where the floor's added p99 at `n` streams leaves the goal, for the notes. */
+const floorReach = (n) =>
+  !Number.isFinite(floorAdded[n])
+    ? "(the floor was not measured in this run)"
+    : floorAdded[n] >= ADDED_P99_GOAL_US[n]
+      ? `over the goal: with the load generator and its upstream on the same ${machine.cores} cores, the goal is out of reach for any relay on this machine`
+      : "under the goal: it is within reach on this machine, and what misses it is the relay's own work";
+/** The relay's added p99 at `n` streams against the floor's, for the notes. */
+const relayVsFloor = (n) =>
+  !Number.isFinite(floorAdded[n])
+    ? "no floor to compare with"
+    : relayAdded[n] >= floorAdded[n]
+      ? `${us(relayAdded[n] - floorAdded[n])} more than the floor`
+      : `${us(floorAdded[n] - relayAdded[n])} less than the floor`;
 const idleOk = idle.per_connection_bytes <= GOAL_IDLE;
 const relayRun = relay.run ?? {};
 const relayDate = relayRun.finished ? new Date(relayRun.finished * 1000).toISOString().replace(/\.\d+Z$/, "Z") : "unknown";
@@ -383,7 +397,7 @@ ${floorVerdicts.join("\n")}` : "Not measured in this run (`relay-load` without `
 
 ### An https:// upstream: the path a DeepSeek reply takes
 
-${tlsReps.length ? `A second run of \`target/server/relay-load ${(tlsRun.args ?? []).join(" ")}\`, after the first (finished ${new Date(tlsRun.finished * 1000).toISOString().replace(/\.\d+Z$/, "Z")}, load average ${tlsRun.loadavg_start ?? "?"} at its start):
+${tlsReps.length ? `A second run of \`relay-load ${(tlsRun.args ?? []).join(" ")}\`, after the first (finished ${new Date(tlsRun.finished * 1000).toISOString().replace(/\.\d+Z$/, "Z")}, load average ${tlsRun.loadavg_start ?? "?"} at its start):
 the fake upstream serves HTTPS (rustls, HTTP/1.1, the relay's test certificate), which the relay
 (\`DEEPSEEK_CA_FILE\`) and the direct reader trust through the test CA. The relay reads an
 \`https://\` upstream in the generation's own task as it reads \`http://\` (\`relay/src/provider/http1_pool.rs\`);
@@ -453,6 +467,10 @@ const vars = {
   // A run without --floor leaves these out of the notes' sentences rather than print NaN.
   floor_added_p99_100: Number.isFinite(floorAdded[100]) ? us(floorAdded[100]) : "(not measured)",
   floor_added_p99_1000: Number.isFinite(floorAdded[1000]) ? us(floorAdded[1000]) : "(not measured)",
+  floor_reach_100: floorReach(100),
+  floor_reach_1000: floorReach(1000),
+  relay_vs_floor_100: relayVsFloor(100),
+  relay_vs_floor_1000: relayVsFloor(1000),
   floor_cpu_100: cpuMtok(med(floorPaced(100), (r) => r.relayed.relay_cpu_s_per_mtok)),
   floor_cpu_1000: cpuMtok(med(floorPaced(1000), (r) => r.relayed.relay_cpu_s_per_mtok)),
   relayed_p99_1000: us(med(p1000, (r) => r.relayed.latency.p99_us)),
