@@ -373,8 +373,8 @@ HARNESS_PLACEHOLDER
 ### The machine's floor: a minimal forwarder in the relay's place
 
 ${floorReps.length ? `\`relay-floor\` (\`bench/relay-load/src/bin/relay-floor.rs\`) does per token only what no relay can
-leave out: one read of the upstream socket and one WebSocket write to the client, both in one
-task, so no wakeup passes between tasks or threads. It has no history, resume, auth or limits,
+leave out: one read of the upstream socket and one WebSocket write to the client of every
+token that read brought, both in one task, so no wakeup passes between tasks or threads. It has no history, resume, auth or limits,
 cuts the token out of the SSE event by position, and keeps its upstream connections alive as
 the relay's HTTP client does. It ran in the relay's place in the same run, its repetitions
 interleaved with the relay's. What it adds over the direct reading is what two more loopback
