@@ -16,25 +16,24 @@ try {
   previous = {};
 }
 const reused = [];
-const readPart = (name) => {
+/** bench/results/NAME.json, else the previous report's `key` part; `optional` parts (which older reports lack) are null when neither has them. */
+const readPart = (name, { key = name, optional = false } = {}) => {
   try {
     return read(name);
   } catch {
-    if (!previous[name]) throw new Error(`bench/results/${name}.json is missing (and not in latest.json): run npm run bench`);
+    if (!previous[key]) {
+      if (optional) return null;
+      throw new Error(`bench/results/${name}.json is missing (and not in latest.json): run npm run bench`);
+    }
     reused.push(name);
-    return previous[name];
+    return previous[key];
   }
 };
 const size = readPart("size");
 const browser = readPart("browser");
 const relay = readPart("relay");
-/** The relay's phases again over an https:// upstream (run.sh's second relay-load run); older reports lack it. */
-let relayTls = null;
-try {
-  relayTls = read("relay-tls");
-} catch {
-  relayTls = previous.relayTls ?? null;
-}
+/** The relay's phases again over an https:// upstream (run.sh's second relay-load run). */
+const relayTls = readPart("relay-tls", { key: "relayTls", optional: true });
 /** Written by run.sh: when the run started and ended, and the load average at its start. */
 let run = {};
 try {
