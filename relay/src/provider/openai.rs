@@ -127,12 +127,10 @@ impl Answer {
 /// carries the completions, honouring it and `NO_PROXY`; the in-task client speaks to the
 /// upstream directly.
 fn proxy_configured(scheme: &str, env: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
-    let names = [format!("{scheme}_proxy"), "all_proxy".to_owned()];
-    names.iter().any(|name| {
-        [name.clone(), name.to_uppercase()]
-            .iter()
-            .any(|name| env(name).is_some_and(|value| !value.is_empty()))
-    })
+    [format!("{scheme}_proxy"), "all_proxy".to_owned()]
+        .into_iter()
+        .flat_map(|name| [name.to_uppercase(), name])
+        .any(|name| env(&name).is_some_and(|value| !value.is_empty()))
 }
 
 /// A failed attempt and whether another attempt may help.

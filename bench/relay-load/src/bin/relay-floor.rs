@@ -7,10 +7,11 @@
 //! answers `ping` and streams a `chat_message`'s completion as `stream_token` frames and
 //! one `stream_complete`. Per token it does only what cannot be left out: one read of the
 //! upstream socket, one write to the client's WebSocket (of every token that read brought),
-//! both from one task, so no wakeup passes between tasks or threads. There is no history, no resume, no auth, no limits, no
-//! JSON parser: the token is cut out of the SSE event by position, and the upstream is
-//! plain HTTP/1.1 read by hand, its connections kept for the next reply as the relay's HTTP
-//! client keeps them (the bench's warm-up fills the pool before anything is measured).
+//! both from one task, so no wakeup passes between tasks or threads. There is no history,
+//! no resume, no auth, no limits, no JSON parser: the token is cut out of the SSE event by
+//! position, and the upstream is plain HTTP/1.1 read by hand, its connections kept for the
+//! next reply as the relay's HTTP client keeps them (the bench's warm-up fills the pool
+//! before anything is measured).
 //!
 //! The difference between the floor and the direct reading is what two more loopback hops
 //! cost on this machine (wakeups, system calls, the kernel's TCP); the difference between
