@@ -340,7 +340,7 @@ ${relayOpts.paced_tokens ?? "?"} tokens, one every ${relayOpts.period_ms ?? "?"}
 writes its clock reading into each token and the reader subtracts it on arrival. CPU time is
 utime + stime of the relay process (\`/proc/PID/stat\`) over the phase.
 
-Relay figures from one run of \`target/server/relay-load ${(relayRun.args ?? []).join(" ")}\`, finished ${relayDate},
+Relay figures from one run of \`relay-load ${(relayRun.args ?? []).join(" ")}\`, finished ${relayDate},
 load average ${relayRun.loadavg_start ?? "?"} at its start and ${relayRun.loadavg_end ?? "?"} at its end; each figure is the median of the
 run's ${reps.length} repetitions, with their range in brackets.
 
