@@ -5,11 +5,17 @@
 //! Every command runs under short timeouts: when Redis is unreachable a chat message is
 //! refused in about a second instead of hanging. Key names are built here too
 //! ([`conversation_key`], [`session_key`]), so their layout is written down once.
+//!
+//! Commands run on a thread of their own ([`RedisThread`]), so that their timeouts measure
+//! Redis and not the relay's run queue.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::OnceCell;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::{Cmd, Pipeline, RedisFuture, Value};
+use tokio::sync::{oneshot, OnceCell};
 
 use crate::auth::TokenId;
 
@@ -28,7 +34,8 @@ pub struct RedisUnavailable(#[from] pub redis::RedisError);
 #[derive(Clone)]
 pub struct Redis {
     client: redis::Client,
-    manager: std::sync::Arc<OnceCell<ConnectionManager>>,
+    manager: Arc<OnceCell<ConnectionManager>>,
+    thread: Arc<RedisThread>,
 }
 
 impl std::fmt::Debug for Redis {
@@ -43,13 +50,14 @@ impl Redis {
     pub fn open(url: &str) -> Result<Redis, redis::RedisError> {
         Ok(Redis {
             client: redis::Client::open(url)?,
-            manager: std::sync::Arc::default(),
+            manager: Arc::default(),
+            thread: Arc::new(RedisThread::start()?),
         })
     }
 
     /// The shared connection, opened now if it never was. A failed open is retried by the
     /// next caller; once open, the manager reconnects by itself after Redis comes back.
-    pub async fn connection(&self) -> Result<ConnectionManager, RedisUnavailable> {
+    pub async fn connection(&self) -> Result<RedisConnection, RedisUnavailable> {
         let manager = self
             .manager
             .get_or_try_init(|| {
@@ -58,10 +66,12 @@ impl Redis {
                     .set_response_timeout(RESPONSE_TIMEOUT)
                     .set_number_of_retries(1)
                     .set_max_delay(500);
-                ConnectionManager::new_with_config(self.client.clone(), config)
+                let client = self.client.clone();
+                self.thread
+                    .run(ConnectionManager::new_with_config(client, config))
             })
             .await?;
-        Ok(manager.clone())
+        Ok(self.on_thread(manager.clone()))
     }
 
     /// A connection of its own, for a blocking read (`XREAD BLOCK`) that must not hold up
@@ -69,19 +79,42 @@ impl Redis {
     pub async fn dedicated(
         &self,
         block: Duration,
-    ) -> Result<redis::aio::MultiplexedConnection, RedisUnavailable> {
+    ) -> Result<RedisConnection<redis::aio::MultiplexedConnection>, RedisUnavailable> {
         let config = redis::AsyncConnectionConfig::new()
             .set_connection_timeout(CONNECT_TIMEOUT)
             .set_response_timeout(RESPONSE_TIMEOUT + block);
+        let client = self.client.clone();
+        let connection = self
+            .thread
+            .run(async move {
+                client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+            })
+            .await?;
+        Ok(self.on_thread(connection))
+    }
+
+    /// A pub/sub connection of its own, its reader on the Redis thread.
+    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, RedisUnavailable> {
+        let client = self.client.clone();
         Ok(self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
+            .thread
+            .run(async move { client.get_async_pubsub().await })
             .await?)
     }
 
-    /// A pub/sub connection of its own.
-    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, RedisUnavailable> {
-        Ok(self.client.get_async_pubsub().await?)
+    /// Runs `task` on the Redis thread: for a task that mostly talks to Redis (a frame
+    /// writer), so that it keeps up while the relay's workers are saturated.
+    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.thread.handle.spawn(task);
+    }
+
+    fn on_thread<C>(&self, inner: C) -> RedisConnection<C> {
+        RedisConnection {
+            inner,
+            thread: self.thread.clone(),
+        }
     }
 
     /// `PING`: whether Redis answers right now (for `/healthz`).
@@ -89,6 +122,95 @@ impl Redis {
         let mut conn = self.connection().await?;
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;
         Ok(())
+    }
+}
+
+/// The thread every Redis command and connection driver runs on, with a single-threaded
+/// runtime of its own.
+///
+/// On the relay's own workers a command's round trip waits for the caller, then redis-rs's
+/// connection driver, then the caller again to be polled. Under unpaced overload (1,000
+/// streams) one pass over the workers' ready tasks took up to 0.3–1.1 s, so commands hit
+/// their 2 s timeout against an idle redis-server, and chat messages were refused with
+/// `server_restarting` (49–239 per relay-load Redis phase). Here the command and its
+/// timeout run beside the driver; the caller waits for the workers once, for the answer.
+struct RedisThread {
+    handle: tokio::runtime::Handle,
+    /// Dropped with the last handle on this thread; the thread then stops its runtime,
+    /// dropping the drivers and their sockets.
+    _stop: oneshot::Sender<()>,
+}
+
+impl RedisThread {
+    fn start() -> std::io::Result<RedisThread> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("chatwire-redis".to_owned())
+            .spawn(move || {
+                // Returns once `_stop` is dropped.
+                let _ = runtime.block_on(stopped);
+            })?;
+        Ok(RedisThread {
+            handle,
+            _stop: stop,
+        })
+    }
+
+    /// Runs `work` on this thread and waits for its result.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = redis::RedisResult<T>> + Send + 'static,
+    ) -> redis::RedisResult<T> {
+        match self.handle.spawn(work).await {
+            Ok(result) => result,
+            Err(stopped) => Err(redis::RedisError::from((
+                redis::ErrorKind::IoError,
+                "the Redis thread stopped",
+                stopped.to_string(),
+            ))),
+        }
+    }
+}
+
+/// A connection whose commands run on the Redis thread; use it as any redis-rs async
+/// connection (`query_async(&mut conn)`). Each command is copied once to cross threads.
+#[derive(Clone)]
+pub struct RedisConnection<C = ConnectionManager> {
+    inner: C,
+    thread: Arc<RedisThread>,
+}
+
+impl<C> ConnectionLike for RedisConnection<C>
+where
+    C: ConnectionLike + Clone + Send + 'static,
+{
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        let (mut inner, cmd) = (self.inner.clone(), cmd.clone());
+        Box::pin(
+            self.thread
+                .run(async move { inner.req_packed_command(&cmd).await }),
+        )
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        let (mut inner, pipeline) = (self.inner.clone(), pipeline.clone());
+        Box::pin(
+            self.thread
+                .run(async move { inner.req_packed_commands(&pipeline, offset, count).await }),
+        )
+    }
+
+    fn get_db(&self) -> i64 {
+        self.inner.get_db()
     }
 }
 

@@ -2,9 +2,10 @@
 //! through another relay instance continues the answer.
 //!
 //! The instance running a generation keeps its in-memory store (its own sockets read it) and
-//! writes every frame to Redis too, in batches (gathered for up to 50 ms): one `XADD` per batch of frames (each frame a
-//! field named by its offset, `<offset>` or `<offset>t` for the terminal one), the entry id
-//! being `0-<last offset of the batch>`. So a reader that has applied offset `k` reads the
+//! writes every frame to Redis too, from a writer task on the Redis thread: what gathered in
+//! up to 50 ms goes in one round trip, one `XADD` per 64 frames (each frame a field named by
+//! its offset, `<offset>` or `<offset>t` for the terminal one), the entry id being
+//! `0-<last offset of the entry>`. So a reader that has applied offset `k` reads the
 //! entries after id `0-k`: `XRANGE` to catch up, then `XREAD BLOCK` on a connection of its
 //! own from the last id it saw, with no gap between the two.
 //!
@@ -35,14 +36,19 @@ use crate::error::ErrorCode;
 use crate::protocol::{self, ResumeTarget, ServerFrame};
 use crate::redis_conn::{conversation_key, session_key, Redis};
 
-/// Frames waiting for the writer; a full queue slows the generation, not the memory.
-const QUEUE: usize = 256;
-/// How long a writer lets frames gather before one `XADD`: what a follower on another
+/// Frames waiting for the writer: as many as a generation keeps in memory by default
+/// ([`BufferBounds`](super::buffer::BufferBounds)), so that what one poll of a generation
+/// publishes fits, however long the relay's workers took to come round to it. Past it
+/// frames are dropped, never waited for (see [`Mirror::send`]). The queue holds shared
+/// frame bytes and grows only as it fills. With 256, the saturated benchmark (1,000
+/// unpaced streams) overran it in most generations: 1,318–3,014 warnings per run.
+const QUEUE: usize = 4_096;
+/// How long a writer lets frames gather before writing them: what a follower on another
 /// instance lags behind at most (this instance's own sockets read its memory, no lag).
 const LINGER: Duration = Duration::from_millis(50);
 /// Frames a follower reads ahead of its socket.
 const FOLLOW_QUEUE: usize = 16;
-/// Most frames in one `XADD`.
+/// Most frames in one `XADD` (one stream entry).
 const BATCH: usize = 64;
 /// Longest one `XREAD BLOCK` waits before the reader checks the generation is alive.
 const MAX_BLOCK: Duration = Duration::from_millis(600);
@@ -189,7 +195,9 @@ impl RedisFrames {
     /// warning; the generation itself goes on for its own sockets.
     pub fn writer(&self, meta: &StreamMeta) -> Mirror {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(self.clone().write(meta.clone(), rx));
+        // On the Redis thread: on the relay's saturated workers the writer came round too
+        // seldom to keep up with its generation.
+        self.redis.spawn(self.clone().write(meta.clone(), rx));
         Mirror {
             tx,
             unwritten: Arc::clone(&self.unwritten),
@@ -233,12 +241,12 @@ impl RedisFrames {
         }
         let mut batch = Vec::with_capacity(BATCH);
         let mut refreshed: Option<Instant> = None;
-        while rx.recv_many(&mut batch, BATCH).await > 0 {
+        while rx.recv_many(&mut batch, QUEUE).await > 0 {
             // Let a batch gather: tokens come tens of ms apart, so writing each at once
             // would cost one XADD per token. The terminal frame goes at once.
             if !batch.last().is_some_and(|f| f.terminal) {
                 tokio::time::sleep(LINGER).await;
-                while batch.len() < BATCH {
+                while batch.len() < QUEUE {
                     let Ok(frame) = rx.try_recv() else { break };
                     let terminal = frame.terminal;
                     batch.push(frame);
@@ -247,23 +255,11 @@ impl RedisFrames {
                     }
                 }
             }
-            let Some(last) = batch.last() else { continue };
-            let mut xadd = redis::cmd("XADD");
-            xadd.arg(&key)
-                .arg("MAXLEN")
-                .arg("~")
-                .arg(self.max_entries)
-                .arg(format!("0-{}", last.offset));
-            for frame in &batch {
-                let field = if frame.terminal {
-                    format!("{}t", frame.offset)
-                } else {
-                    frame.offset.to_string()
-                };
-                xadd.arg(field).arg(frame.text.as_str());
-            }
+            // Everything gathered goes in one round trip: an entry per [`BATCH`] frames.
             let mut pipe = redis::pipe();
-            pipe.add_command(xadd).ignore();
+            for entry in batch.chunks(BATCH) {
+                pipe.add_command(self.xadd(&key, entry)).ignore();
+            }
             // The TTLs run from the last refresh: refreshed by the first batch, the last one,
             // and every quarter of the TTL between, not by every batch.
             let terminal = batch.last().is_some_and(|f| f.terminal);
@@ -290,6 +286,26 @@ impl RedisFrames {
             self.unwritten.fetch_sub(batch.len(), Ordering::AcqRel);
             batch.clear();
         }
+    }
+
+    /// The `XADD` of one stream entry holding `frames` (consecutive, at least one).
+    fn xadd(&self, key: &str, frames: &[StoredFrame]) -> redis::Cmd {
+        let last = frames.last().map_or(0, |f| f.offset);
+        let mut xadd = redis::cmd("XADD");
+        xadd.arg(key)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(self.max_entries)
+            .arg(format!("0-{last}"));
+        for frame in frames {
+            let field = if frame.terminal {
+                format!("{}t", frame.offset)
+            } else {
+                frame.offset.to_string()
+            };
+            xadd.arg(field).arg(frame.text.as_str());
+        }
+        xadd
     }
 
     /// What Redis knows of the generation `target` names in `scope` (by conversation: not

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chatwire_relay::redis_conn::Redis;
 use chatwire_relay::Config;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -593,4 +593,101 @@ async fn redis_down_is_reported_and_survived() {
     assert!(healthy, "/healthz did not recover after Redis came back");
     client.chat("Hello again", "conv_d", "c-2").await;
     assert_complete(&client.reply().await);
+}
+
+/// A command's timeout measures Redis, not the caller's runtime: issued, then its runtime's
+/// only thread kept busy past the 2 s response timeout (as a saturated relay's workers are),
+/// the command still gets its answer, because it and redis-rs's connection driver run on
+/// the Redis thread. With the driver on the caller's runtime it timed out.
+#[tokio::test]
+async fn a_command_is_answered_while_the_callers_runtime_is_busy() {
+    let server = RedisServer::start().await;
+    let redis = Redis::open(&server.url()).unwrap();
+    let mut conn = redis.connection().await.unwrap();
+    let command = redis::cmd("PING");
+    let mut ping = std::pin::pin!(command.query_async::<String>(&mut conn));
+    let answer = match (&mut ping).now_or_never() {
+        Some(answer) => answer,
+        None => {
+            std::thread::sleep(Duration::from_millis(2_500));
+            ping.await
+        }
+    };
+    assert_eq!(answer.unwrap(), "PONG");
+}
+
+/// Everything one poll of a generation publishes reaches Redis, however many frames that is
+/// (a saturated relay reads hundreds of tokens per poll): a burst of 2,000 frames queued
+/// without a pause is mirrored whole, in order, the last one marked terminal.
+#[tokio::test]
+async fn a_burst_of_frames_is_mirrored_whole() {
+    use axum::extract::ws::Utf8Bytes;
+    use chatwire_relay::auth::TokenId;
+    use chatwire_relay::redis_conn::conversation_key;
+    use chatwire_relay::registry::{RedisFrames, Scope, StoredFrame, StreamMeta};
+
+    let server = RedisServer::start().await;
+    let redis = Redis::open(&server.url()).unwrap();
+    let frames = RedisFrames::new(
+        redis.clone(),
+        Duration::from_secs(60),
+        10_000,
+        Duration::from_millis(1_500),
+    );
+    let meta = StreamMeta {
+        scope: Scope {
+            owner: TokenId(0),
+            session_id: "s".to_owned(),
+        },
+        message_id: "msg_burst".to_owned(),
+        client_message_id: None,
+        conversation_id: "c".to_owned(),
+    };
+    let mirror = frames.writer(&meta);
+    const BURST: u64 = 2_000;
+    for offset in 1..=BURST {
+        mirror.send(StoredFrame {
+            offset,
+            terminal: offset == BURST,
+            text: Utf8Bytes::from(format!("frame {offset}")),
+        });
+    }
+    frames.flush(Duration::from_secs(10)).await;
+
+    let key = conversation_key(TokenId(0), "s", "c", "frames:msg_burst");
+    let mut conn = redis.connection().await.unwrap();
+    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(&key)
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let fields: Vec<(String, String)> = entries
+        .ids
+        .iter()
+        .flat_map(|entry| {
+            let mut fields: Vec<(String, String)> = entry
+                .map
+                .iter()
+                .map(|(name, value)| (name.clone(), redis::from_redis_value(value).unwrap()))
+                .collect();
+            fields.sort_by_key(|(name, _)| name.trim_end_matches('t').parse::<u64>().unwrap());
+            fields
+        })
+        .collect();
+    assert_eq!(
+        fields.len() as u64,
+        BURST,
+        "frames lost on the way to Redis"
+    );
+    for (at, (name, text)) in fields.iter().enumerate() {
+        let offset = at as u64 + 1;
+        let expected_name = if offset == BURST {
+            format!("{offset}t")
+        } else {
+            offset.to_string()
+        };
+        assert_eq!((name, text), (&expected_name, &format!("frame {offset}")));
+    }
 }
