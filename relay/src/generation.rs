@@ -20,7 +20,7 @@ use crate::history::{Turn, TurnGuard};
 use crate::metrics::Metrics;
 use crate::protocol::{self, FrameWriter, Role, ServerFrame};
 use crate::provider::{Prompt, Provider, Reply};
-use crate::registry::{Control, Publisher, StoredFrame};
+use crate::registry::{Control, Publisher, RemoteFollowers, StoredFrame};
 
 /// Sends a generation's tokens to the browser, numbering them and keeping the answer text.
 pub struct Emitter {
@@ -178,6 +178,12 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
+/// How much longer a socket on another instance follows the generation (never, without
+/// Redis).
+async fn followed_for(remote_followers: Option<&RemoteFollowers>) -> Option<Duration> {
+    remote_followers?.followed_for().await
+}
+
 /// Runs one generation to its end (or until its control stops it or nobody watches it for
 /// `grace`), then keeps it (its frames stay in the store) until nobody has watched it for
 /// `grace`.
@@ -198,7 +204,8 @@ pub async fn run(
 /// Waits until nobody has watched the finished generation for `grace`.
 async fn keep_for_resume(control: &mut watch::Receiver<Control>, grace: Duration) {
     loop {
-        let abandon_at = control.borrow_and_update().abandon_at(grace);
+        // Finished: followers elsewhere read its frames from Redis, not from here.
+        let abandon_at = control.borrow_and_update().abandon_at(grace, None);
         tokio::select! {
             () = sleep_until(abandon_at) => return,
             changed = control.changed() => if changed.is_err() { return },
@@ -227,6 +234,7 @@ async fn answer(
         started,
     } = job;
     let active = metrics.stream();
+    let remote_followers = publisher.remote_followers();
     let mut emitter = Emitter::new(
         publisher,
         client_message_id.clone(),
@@ -238,6 +246,7 @@ async fn answer(
         // Boxed: the task outlives the request (it keeps the frames for the resume grace),
         // and the provider's future is by far its largest part.
         let mut generate = Box::pin(provider.generate(&prompt, &mut emitter));
+        let mut followed_elsewhere_until = None;
         loop {
             let now = *control.borrow_and_update();
             if let Some(reason) = now.stop {
@@ -251,7 +260,13 @@ async fn answer(
                 changed = control.changed() => if changed.is_err() {
                     break Outcome::Stopped(ErrorCode::Cancelled);
                 },
-                () = sleep_until(now.abandon_at(grace)) => break Outcome::Abandoned,
+                () = sleep_until(now.abandon_at(grace, followed_elsewhere_until)) => {
+                    // Nobody here for the grace: does a socket on another instance follow it?
+                    match followed_for(remote_followers.as_ref()).await {
+                        Some(left) => followed_elsewhere_until = Some(Instant::now() + left),
+                        None => break Outcome::Abandoned,
+                    }
+                }
             }
         }
     };

@@ -19,6 +19,7 @@ pub mod frames;
 pub mod local;
 pub mod memory;
 pub mod redis_cancel;
+pub mod redis_followers;
 pub mod redis_stream;
 pub mod resume;
 pub mod store;
@@ -38,6 +39,7 @@ pub use frames::GenerationFrames;
 pub use local::{Control, Local};
 pub use memory::MemoryStore;
 pub use redis_cancel::CancelBus;
+pub use redis_followers::RemoteFollowers;
 pub use redis_stream::RedisFrames;
 pub use resume::Decision;
 pub use store::{ClientIdTaken, Lookup, Scope, StreamMeta, StreamStore};
@@ -183,6 +185,11 @@ impl Registry {
                 .shared
                 .as_ref()
                 .map(|shared| shared.writer(&meta)),
+            followers: self
+                .inner
+                .shared
+                .as_ref()
+                .map(|shared| shared.followers(&meta)),
         };
         let cancel_watch = self.inner.cancels.as_ref().map(|cancels| {
             let local = Arc::clone(&local);
@@ -321,6 +328,8 @@ pub struct Publisher {
     message_id: String,
     /// With Redis: the writer mirroring the frames there.
     mirror: Option<redis_stream::Mirror>,
+    /// With Redis: who follows the generation from other instances.
+    followers: Option<RemoteFollowers>,
 }
 
 impl Publisher {
@@ -335,6 +344,11 @@ impl Publisher {
         if let Some((mirror, frame)) = mirrored {
             mirror.send(frame);
         }
+    }
+
+    /// Who follows the generation from other instances (with Redis).
+    pub fn remote_followers(&self) -> Option<RemoteFollowers> {
+        self.followers.clone()
     }
 
     /// The generation's id.

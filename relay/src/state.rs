@@ -79,12 +79,7 @@ impl AppState {
                 registry: match &config.redis {
                     Some(redis) => Registry::shared(
                         config.resume,
-                        RedisFrames::new(
-                            redis.clone(),
-                            config.resume.grace.max(Duration::from_secs(1)) + config.redis_lease,
-                            config.resume.bounds.max_frames,
-                            config.redis_lease,
-                        ),
+                        RedisFrames::new(redis.clone(), config.resume, config.redis_lease),
                         CancelBus::new(
                             redis.clone(),
                             (config.redis_lease / 3).min(Duration::from_secs(2)),

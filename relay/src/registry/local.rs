@@ -22,9 +22,15 @@ pub struct Control {
 
 impl Control {
     /// When the generation is abandoned if nobody resumes it: `grace` after the last
-    /// watcher left.
-    pub fn abandon_at(&self, grace: Duration) -> Option<Instant> {
-        self.unwatched_since.map(|since| since + grace)
+    /// watcher here left, or when a follower on another instance stops following it
+    /// (`followed_elsewhere_until`), whichever is later; `None` while watched here.
+    pub fn abandon_at(
+        &self,
+        grace: Duration,
+        followed_elsewhere_until: Option<Instant>,
+    ) -> Option<Instant> {
+        let here = self.unwatched_since? + grace;
+        Some(followed_elsewhere_until.map_or(here, |until| until.max(here)))
     }
 }
 
@@ -113,10 +119,12 @@ mod tests {
         local.detach(b);
         let now = *control.borrow_and_update();
         assert_eq!(now.unwatched_since, Some(left));
-        assert_eq!(
-            now.abandon_at(Duration::from_secs(30)),
-            Some(left + Duration::from_secs(30))
-        );
+        let grace = Duration::from_secs(30);
+        assert_eq!(now.abandon_at(grace, None), Some(left + grace));
+        // A follower elsewhere keeps it going past the grace here, never shortens it.
+        let followed = left + Duration::from_secs(45);
+        assert_eq!(now.abandon_at(grace, Some(followed)), Some(followed));
+        assert_eq!(now.abandon_at(grace, Some(left)), Some(left + grace));
         local.stop(ErrorCode::Cancelled);
         local.stop(ErrorCode::ServerRestarting);
         assert_eq!(control.borrow().stop, Some(ErrorCode::Cancelled));

@@ -31,7 +31,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::buffer::StoredFrame;
+use super::redis_followers::{renew_every, FollowMark, RemoteFollowers};
 use super::store::{Lookup, Scope, StreamMeta};
+use super::ResumeConfig;
 use crate::error::ErrorCode;
 use crate::protocol::{self, ResumeTarget, ServerFrame};
 use crate::redis_conn::{conversation_key, session_key, Redis};
@@ -120,8 +122,11 @@ pub struct RedisFrames {
     max_entries: usize,
     /// Frames handed to writers and not yet written (or given up on).
     unwritten: Arc<AtomicUsize>,
+    /// The resume grace: how long a follower's mark keeps the generation running.
+    grace: Duration,
     /// How long one `XREAD BLOCK` waits: a third of the lease TTL (at most 0.6 s), so a
-    /// follower notices a dead instance within the lease TTL plus this plus [`LAST_BLOCK`].
+    /// follower notices a dead instance within the lease TTL plus this plus [`LAST_BLOCK`];
+    /// and at most a third of the grace, so it renews its mark in time.
     block: Duration,
 }
 
@@ -178,15 +183,19 @@ fn entry_last_offset(entry: &StreamId) -> u64 {
 }
 
 impl RedisFrames {
-    /// Mirrors into `redis`, keeping frames `ttl` after the last batch and at most
-    /// `max_entries` batches per generation; `lease` is the conversation lease's TTL.
-    pub fn new(redis: Redis, ttl: Duration, max_entries: usize, lease: Duration) -> RedisFrames {
+    /// Mirrors into `redis` under the `resume` settings, keeping frames the resume grace (at
+    /// least 1 s) plus `lease` after the last batch, and at most the buffer's frame bound in
+    /// batches per generation; `lease` is the conversation lease's TTL.
+    pub fn new(redis: Redis, resume: ResumeConfig, lease: Duration) -> RedisFrames {
         RedisFrames {
             redis,
-            ttl,
-            max_entries,
+            ttl: resume.grace.max(Duration::from_secs(1)) + lease,
+            max_entries: resume.bounds.max_frames,
+            grace: resume.grace,
             unwritten: Arc::default(),
-            block: (lease / 3).clamp(Duration::from_millis(10), MAX_BLOCK),
+            block: (lease / 3)
+                .min(renew_every(resume.grace))
+                .clamp(Duration::from_millis(10), MAX_BLOCK),
         }
     }
 
@@ -204,6 +213,11 @@ impl RedisFrames {
             message_id: meta.message_id.clone(),
             not_mirrored: AtomicU64::new(0),
         }
+    }
+
+    /// Who follows `meta`'s generation from other instances.
+    pub fn followers(&self, meta: &StreamMeta) -> RemoteFollowers {
+        RemoteFollowers::new(self.redis.clone(), meta)
     }
 
     /// Waits until every frame handed to a writer has been written (or given up on), at
@@ -423,6 +437,9 @@ impl RedisFrames {
                     .await;
             }
         };
+        // Marked before catching up: the running instance may be at the end of its grace.
+        let mut mark = FollowMark::new(&meta, self.grace);
+        mark.renew_if_due(&mut conn).await;
         let mut last_id = format!("0-{offset}");
         // Catch up: every entry holding a frame after `offset`.
         let caught_up: Result<StreamRangeReply, _> = redis::cmd("XRANGE")
@@ -442,6 +459,7 @@ impl RedisFrames {
         };
         let mut lease_gone = false;
         loop {
+            mark.renew_if_due(&mut conn).await;
             for entry in pending.drain(..) {
                 last_id.clone_from(&entry.id);
                 for frame in entry_frames(&entry) {

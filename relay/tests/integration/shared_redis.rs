@@ -293,6 +293,48 @@ async fn a_reply_cut_on_one_instance_is_resumed_through_another() {
     );
 }
 
+/// An answer followed only from another instance runs past the resume grace of the
+/// instance running it: the follower's mark in Redis counts as a watcher there. (Without
+/// it the running instance dropped the answer a grace after its own socket left, and the
+/// follower got `upstream_unavailable`.)
+#[tokio::test]
+async fn an_answer_followed_only_from_another_instance_outlives_the_grace() {
+    let server = RedisServer::start().await;
+    let grace = Duration::from_millis(600);
+    let config = || {
+        let mut config = shared_config(&server);
+        config.resume.grace = grace;
+        config.upstream.offline_token_delay = Duration::from_millis(50);
+        config
+    };
+    let (a, b) = (Relay::start(config()).await, Relay::start(config()).await);
+
+    let mut on_a = a.connect("session_far").await;
+    // A long message: the reply quotes it, about 60 tokens, 3 s at 50 ms each.
+    on_a.chat(&"word ".repeat(35), "conv_far", "c-1").await;
+    let first = on_a.next_json().await;
+    let message_id = first["data"]["message_id"].as_str().unwrap().to_owned();
+    drop(on_a);
+
+    let mut on_b = b.connect("session_far").await;
+    on_b.send_json(
+        serde_json::json!({"type": "resume", "data": {"message_id": message_id, "offset": 1}}),
+    )
+    .await;
+    let resumed = on_b.next_json().await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    let started = std::time::Instant::now();
+    let mut seen = vec![first];
+    seen.extend(on_b.reply().await);
+    let done = assert_complete(&seen);
+    assert_eq!(joined(&seen, "stream_token"), done["data"]["content"]);
+    assert!(
+        started.elapsed() > grace * 3,
+        "the reply ended within {:?}, too soon to test the grace",
+        started.elapsed()
+    );
+}
+
 /// The relay binary on a free port with `RELAY_REDIS_URL`; returns it and its address.
 async fn spawn_binary(server: &RedisServer, lease_ms: u64) -> (Child, std::net::SocketAddr) {
     use tokio::io::AsyncBufReadExt;
@@ -624,14 +666,13 @@ async fn a_burst_of_frames_is_mirrored_whole() {
     use axum::extract::ws::Utf8Bytes;
     use chatwire_relay::auth::TokenId;
     use chatwire_relay::redis_conn::conversation_key;
-    use chatwire_relay::registry::{RedisFrames, Scope, StoredFrame, StreamMeta};
+    use chatwire_relay::registry::{RedisFrames, ResumeConfig, Scope, StoredFrame, StreamMeta};
 
     let server = RedisServer::start().await;
     let redis = Redis::open(&server.url()).unwrap();
     let frames = RedisFrames::new(
         redis.clone(),
-        Duration::from_secs(60),
-        10_000,
+        ResumeConfig::default(),
         Duration::from_millis(1_500),
     );
     let meta = StreamMeta {
