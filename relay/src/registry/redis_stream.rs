@@ -322,8 +322,8 @@ impl RedisFrames {
         xadd
     }
 
-    /// What Redis knows of the generation `target` names in `scope` (by conversation: not
-    /// yet, [`Lookup::Unknown`]).
+    /// What Redis knows of the generation `target` names in `scope` (by conversation: the
+    /// one holding the conversation's lease, i.e. still running).
     pub async fn find(&self, scope: &Scope, target: ResumeTarget<'_>) -> Lookup {
         self.find_inner(scope, target)
             .await
@@ -335,14 +335,23 @@ impl RedisFrames {
         scope: &Scope,
         target: ResumeTarget<'_>,
     ) -> Result<Lookup, redis::RedisError> {
+        let mut conn = self.redis.connection().await.map_err(|e| e.0)?;
         let key = match target {
             ResumeTarget::MessageId(id) => ids_key(scope, id),
             ResumeTarget::ClientMessageId(id) => {
                 session_key(scope.owner, &scope.session_id, "client", id)
             }
-            ResumeTarget::Conversation(_) => return Ok(Lookup::Unknown),
+            ResumeTarget::Conversation(id) => {
+                // The generation answering the conversation right now holds its lease.
+                let lease = conversation_key(scope.owner, &scope.session_id, id, "lease");
+                let holder: Option<String> =
+                    redis::cmd("GET").arg(&lease).query_async(&mut conn).await?;
+                match holder {
+                    Some(message_id) => ids_key(scope, &message_id),
+                    None => return Ok(Lookup::Unknown),
+                }
+            }
         };
-        let mut conn = self.redis.connection().await.map_err(|e| e.0)?;
         let raw: Option<String> = redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
         let Some(ids) = raw.and_then(|raw| serde_json::from_str::<Ids>(&raw).ok()) else {
             return Ok(Lookup::Unknown);

@@ -335,6 +335,42 @@ async fn an_answer_followed_only_from_another_instance_outlives_the_grace() {
     );
 }
 
+/// After a page reload the client knows only the conversation: `resume {conversation_id}`
+/// through another instance attaches to the reply still running on the first one, from
+/// its first frame; once the reply has finished, the same resume finds nothing to attach to.
+#[tokio::test]
+async fn a_reply_is_resumed_by_conversation_through_another_instance() {
+    let server = RedisServer::start().await;
+    let mut slow = shared_config(&server);
+    slow.upstream.offline_token_delay = Duration::from_millis(40);
+    let a = Relay::start(slow).await;
+    let b = Relay::start(shared_config(&server)).await;
+
+    let mut on_a = a.connect("session_reload").await;
+    on_a.chat("Tell me a story", "conv_r", "c-1").await;
+    let first = on_a.next_json().await;
+    let message_id = first["data"]["message_id"].as_str().unwrap().to_owned();
+    drop(on_a);
+
+    let resume =
+        serde_json::json!({"type": "resume", "data": {"conversation_id": "conv_r", "offset": 0}});
+    let mut on_b = b.connect("session_reload").await;
+    on_b.send_json(resume.clone()).await;
+    let resumed = on_b.next_json().await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert_eq!(resumed["data"]["recovered"], true, "{resumed}");
+    assert_eq!(resumed["data"]["message_id"], message_id.as_str());
+    let reply = on_b.reply().await;
+    assert_offsets_from(&reply, 1);
+    let done = assert_complete(&reply);
+    assert_eq!(joined(&reply, "stream_token"), done["data"]["content"]);
+
+    let mut again = b.connect("session_reload").await;
+    again.send_json(resume).await;
+    let resumed = again.next_json().await;
+    assert_eq!(resumed["data"]["recovered"], false, "{resumed}");
+}
+
 /// The relay binary on a free port with `RELAY_REDIS_URL`; returns it and its address.
 async fn spawn_binary(server: &RedisServer, lease_ms: u64) -> (Child, std::net::SocketAddr) {
     use tokio::io::AsyncBufReadExt;
