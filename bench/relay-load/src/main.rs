@@ -227,6 +227,7 @@ async fn run(options: Options) -> Result<Value, String> {
             "throughput_tokens": options.throughput_tokens,
             "idle": options.idle,
             "upstream_batch": options.upstream_batch,
+            "upstream_tls": options.upstream_tls,
             "redis": options.redis,
             "floor": options.floor.as_ref().map(|bin| bin.display().to_string()),
         },
