@@ -6,16 +6,21 @@
 //! refused in about a second instead of hanging. Key names are built here too
 //! ([`conversation_key`], [`session_key`]), so their layout is written down once.
 //!
-//! Commands run on a thread of their own ([`RedisThread`]), so that their timeouts measure
+//! Commands run on a thread of their own (`redis_conn/thread.rs`), so that their timeouts measure
 //! Redis and not the relay's run queue.
+
+mod thread;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::{Cmd, Pipeline, RedisFuture, Value};
-use tokio::sync::{oneshot, OnceCell};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::OnceCell;
+use tokio::task::JoinHandle;
+
+pub use thread::RedisConnection;
+use thread::RedisThread;
 
 use crate::auth::TokenId;
 
@@ -95,7 +100,8 @@ impl Redis {
         Ok(self.on_thread(connection))
     }
 
-    /// A pub/sub connection of its own, its reader on the Redis thread.
+    /// A pub/sub connection of its own, its reader on the Redis thread; keep this handle
+    /// (or a clone) while using it: the thread stops with the last one.
     pub async fn pubsub(&self) -> Result<redis::aio::PubSub, RedisUnavailable> {
         let client = self.client.clone();
         Ok(self
@@ -105,16 +111,14 @@ impl Redis {
     }
 
     /// Runs `task` on the Redis thread: for a task that mostly talks to Redis (a frame
-    /// writer), so that it keeps up while the relay's workers are saturated.
-    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        self.thread.handle.spawn(task);
+    /// writer, a follower's mark), so that it keeps up while the relay's workers are
+    /// saturated.
+    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> JoinHandle<()> {
+        self.thread.spawn(task)
     }
 
     fn on_thread<C>(&self, inner: C) -> RedisConnection<C> {
-        RedisConnection {
-            inner,
-            thread: self.thread.clone(),
-        }
+        RedisConnection::new(inner, self.thread.clone())
     }
 
     /// `PING`: whether Redis answers right now (for `/healthz`).
@@ -125,93 +129,11 @@ impl Redis {
     }
 }
 
-/// The thread every Redis command and connection driver runs on, with a single-threaded
-/// runtime of its own.
-///
-/// On the relay's own workers a command's round trip waits for the caller, then redis-rs's
-/// connection driver, then the caller again to be polled. Under unpaced overload (1,000
-/// streams) one pass over the workers' ready tasks took up to 0.3–1.1 s, so commands hit
-/// their 2 s timeout against an idle redis-server, and chat messages were refused with
-/// `server_restarting` (49–239 per relay-load Redis phase). Here the command and its
-/// timeout run beside the driver; the caller waits for the workers once, for the answer.
-struct RedisThread {
-    handle: tokio::runtime::Handle,
-    /// Dropped with the last handle on this thread; the thread then stops its runtime,
-    /// dropping the drivers and their sockets.
-    _stop: oneshot::Sender<()>,
-}
-
-impl RedisThread {
-    fn start() -> std::io::Result<RedisThread> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let handle = runtime.handle().clone();
-        let (stop, stopped) = oneshot::channel::<()>();
-        std::thread::Builder::new()
-            .name("chatwire-redis".to_owned())
-            .spawn(move || {
-                // Returns once `_stop` is dropped.
-                let _ = runtime.block_on(stopped);
-            })?;
-        Ok(RedisThread {
-            handle,
-            _stop: stop,
-        })
-    }
-
-    /// Runs `work` on this thread and waits for its result.
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl Future<Output = redis::RedisResult<T>> + Send + 'static,
-    ) -> redis::RedisResult<T> {
-        match self.handle.spawn(work).await {
-            Ok(result) => result,
-            Err(stopped) => Err(redis::RedisError::from((
-                redis::ErrorKind::IoError,
-                "the Redis thread stopped",
-                stopped.to_string(),
-            ))),
-        }
-    }
-}
-
-/// A connection whose commands run on the Redis thread; use it as any redis-rs async
-/// connection (`query_async(&mut conn)`). Each command is copied once to cross threads.
-#[derive(Clone)]
-pub struct RedisConnection<C = ConnectionManager> {
-    inner: C,
-    thread: Arc<RedisThread>,
-}
-
-impl<C> ConnectionLike for RedisConnection<C>
-where
-    C: ConnectionLike + Clone + Send + 'static,
-{
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        let (mut inner, cmd) = (self.inner.clone(), cmd.clone());
-        Box::pin(
-            self.thread
-                .run(async move { inner.req_packed_command(&cmd).await }),
-        )
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        let (mut inner, pipeline) = (self.inner.clone(), pipeline.clone());
-        Box::pin(
-            self.thread
-                .run(async move { inner.req_packed_commands(&pipeline, offset, count).await }),
-        )
-    }
-
-    fn get_db(&self) -> i64 {
-        self.inner.get_db()
-    }
+/// `duration` in whole milliseconds for `PX` and `PEXPIRE`: at least 1 (Redis refuses 0).
+pub fn ttl_millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 /// Escapes one key component so that `:`, `{` and `}` in client-chosen ids can neither

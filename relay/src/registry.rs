@@ -7,7 +7,8 @@
 //! [`Registry::watch`]: a stream of the frames after an offset, then the live ones, which the
 //! socket polls when it can write. When the last
 //! watcher leaves, the generation keeps running and buffering for the resume grace; after it
-//! the upstream request is dropped. A finished generation's frames stay for the same grace
+//! the upstream request is dropped. (With Redis, a socket following it from another instance
+//! counts as a watcher too: `registry/redis_followers.rs`.) A finished generation's frames stay for the same grace
 //! after its last watcher left, then only its ids are remembered (`stream_expired`).
 //!
 //! Handlers see this registry, never the backend: [`MemoryStore`] finds this process's
@@ -141,7 +142,9 @@ impl Registry {
     }
 
     /// [`Registry::decide`], and for a generation this process does not know, what the
-    /// shared store (Redis) knows of it: another instance may run it.
+    /// shared store (Redis) knows of it: another instance may run it. By conversation, the
+    /// shared store is asked unless this process runs the conversation's reply: what it
+    /// knows may be an earlier turn, answered here, while the current one runs elsewhere.
     pub async fn decide_shared(
         &self,
         scope: &Scope,
@@ -149,8 +152,23 @@ impl Registry {
         offset: u64,
     ) -> Decision {
         let local = self.inner.store.find(scope, target);
-        let lookup = match (&local, &self.inner.shared) {
-            (Lookup::Unknown, Some(shared)) => shared.find(scope, target).await,
+        let running_here = matches!(
+            local,
+            Lookup::Live {
+                finished: false,
+                ..
+            }
+        );
+        let ask_shared = match target {
+            ResumeTarget::Conversation(_) => !running_here,
+            _ => local == Lookup::Unknown,
+        };
+        let lookup = match &self.inner.shared {
+            Some(shared) if ask_shared => match shared.find(scope, target).await {
+                // Redis knows of no running reply either: what this process knows stands.
+                Lookup::Unknown => local,
+                found => found,
+            },
             _ => local,
         };
         resume::decide(target, lookup, offset)

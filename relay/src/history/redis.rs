@@ -25,7 +25,7 @@ use super::{
     with_exchange, AcceptError, BeginError, Begun, ConversationKey, HistoryBackend, HistoryLimits,
     Lease, Role, Turn,
 };
-use crate::redis_conn::{conversation_key, session_key, Redis};
+use crate::redis_conn::{conversation_key, session_key, ttl_millis, Redis};
 use crate::registry::StreamMeta;
 
 /// How long an accepted `client_message_id` is remembered.
@@ -111,10 +111,6 @@ fn decode_turns(raw: &str) -> Vec<Turn> {
     }
 }
 
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
-}
-
 fn seconds(d: Duration) -> u64 {
     d.as_secs().max(1)
 }
@@ -159,7 +155,7 @@ impl RedisHistory {
             .key(&lease_key)
             .key(&history_key)
             .arg(holder)
-            .arg(millis(self.lease_ttl))
+            .arg(ttl_millis(self.lease_ttl))
             .arg(seconds(self.limits.idle_ttl))
             .invoke_async(&mut conn)
             .await
@@ -288,7 +284,7 @@ async fn renew(redis: Redis, lease_key: String, holder: String, ttl: Duration) {
                 script
                     .key(&lease_key)
                     .arg(&holder)
-                    .arg(millis(ttl))
+                    .arg(ttl_millis(ttl))
                     .invoke_async(&mut conn)
                     .await
             }

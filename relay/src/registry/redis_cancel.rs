@@ -17,7 +17,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use super::store::StreamMeta;
-use crate::redis_conn::{conversation_key, Redis, RedisUnavailable};
+use crate::redis_conn::{conversation_key, ttl_millis, Redis, RedisUnavailable};
 
 /// The pub/sub channel cancels are announced on.
 pub const CHANNEL: &str = "chatwire:cancel";
@@ -60,9 +60,7 @@ impl CancelBus {
     /// Asks the instance running `meta`'s generation to stop it.
     pub async fn request(&self, meta: &StreamMeta) -> Result<(), RedisUnavailable> {
         let mut conn = self.redis.connection().await?;
-        let ttl_ms = u64::try_from(self.ttl.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
+        let ttl_ms = ttl_millis(self.ttl);
         redis::pipe()
             .cmd("SET")
             .arg(cancel_key(meta))

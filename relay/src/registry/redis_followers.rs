@@ -3,19 +3,20 @@
 //! A generation nobody watches is dropped after the resume grace. Its own instance sees only
 //! its own sockets; a socket that came back through another instance follows the frames in
 //! Redis (`redis_stream.rs`). So that follower marks the generation followed in Redis, for
-//! the grace, renewed every third of it; when its instance's grace runs out, the running
-//! instance reads the mark and keeps going while it lasts. A follower that leaves stops
-//! renewing: the generation is dropped a grace after it left, as with a local socket.
+//! the grace (at least 1 s), renewed every third of it; when its instance's grace runs out,
+//! the running instance reads the mark and keeps going while it lasts. A follower that
+//! leaves stops renewing: the generation is dropped within a grace after it left (the mark
+//! runs from its last renewal), as with a local socket.
 //!
 //! Key: `chatwire:{conv:<owner>:<session>:<conversation>}:followed:<message_id>`, TTL the
 //! resume grace.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use redis::aio::ConnectionLike;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::store::StreamMeta;
-use crate::redis_conn::{conversation_key, Redis};
+use crate::redis_conn::{conversation_key, ttl_millis, Redis};
 
 fn followed_key(meta: &StreamMeta) -> String {
     conversation_key(
@@ -26,54 +27,61 @@ fn followed_key(meta: &StreamMeta) -> String {
     )
 }
 
-/// How often a follower renews its mark: three times per grace, so that one late renewal
-/// does not let it lapse.
-pub fn renew_every(grace: Duration) -> Duration {
-    grace / 3
+/// How long the running instance waits to learn whether anyone follows elsewhere.
+const CHECK_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The shortest a mark lasts, whatever the grace (even 0): renewing it every third of a
+/// shorter time would cost a command every few milliseconds per follower.
+const MIN_MARK: Duration = Duration::from_secs(1);
+
+/// How long a follower's mark lasts, from its last renewal: the resume grace, at least
+/// [`MIN_MARK`].
+pub fn mark_ttl(grace: Duration) -> Duration {
+    grace.max(MIN_MARK)
 }
 
-/// A follower's mark on the generation it follows from another instance.
+/// How often a follower renews its mark: three times per [`mark_ttl`], so that one late
+/// renewal does not let it lapse.
+pub fn renew_every(ttl: Duration) -> Duration {
+    ttl / 3
+}
+
+/// A follower's mark on the generation it follows from another instance, renewed by a task
+/// on the Redis thread (so a follower whose socket is slow still counts, as a slow socket
+/// on the running instance does) until this is dropped.
 pub struct FollowMark {
-    key: String,
-    grace: Duration,
-    renewed: Option<Instant>,
+    _renewing: AbortOnDropHandle<()>,
 }
 
 impl FollowMark {
-    /// The mark of `meta`'s generation, lasting `grace`; set by the first
-    /// [`FollowMark::renew_if_due`].
-    pub fn new(meta: &StreamMeta, grace: Duration) -> FollowMark {
+    /// Marks `meta`'s generation followed now, and for as long as this lives.
+    pub fn keep(redis: &Redis, meta: &StreamMeta, grace: Duration) -> FollowMark {
+        let renewing = redis.spawn(renew(redis.clone(), followed_key(meta), mark_ttl(grace)));
         FollowMark {
-            key: followed_key(meta),
-            grace,
-            renewed: None,
+            _renewing: AbortOnDropHandle::new(renewing),
         }
     }
+}
 
-    /// Whether the mark must be (re)set at `now`.
-    fn due(&self, now: Instant) -> bool {
-        self.renewed
-            .is_none_or(|at| now.duration_since(at) >= renew_every(self.grace))
-    }
-
-    /// Sets the mark for another grace if a third of it has passed since the last time.
-    /// A failure is only logged: the follower finds out about Redis from its own reads.
-    pub async fn renew_if_due(&mut self, conn: &mut impl ConnectionLike) {
-        let now = Instant::now();
-        if !self.due(now) {
-            return;
+/// Sets the mark for `ttl`, every third of it. A failure is only logged: the follower
+/// finds out about Redis from its own reads.
+async fn renew(redis: Redis, key: String, ttl: Duration) {
+    loop {
+        let set: Result<(), _> = async {
+            let mut conn = redis.connection().await.map_err(|e| e.0)?;
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(1)
+                .arg("PX")
+                .arg(ttl_millis(ttl))
+                .query_async(&mut conn)
+                .await
         }
-        self.renewed = Some(now);
-        let set: Result<(), _> = redis::cmd("SET")
-            .arg(&self.key)
-            .arg(1)
-            .arg("PX")
-            .arg(millis(self.grace))
-            .query_async(conn)
-            .await;
+        .await;
         if let Err(error) = set {
             tracing::debug!(%error, "could not mark a generation followed");
         }
+        tokio::time::sleep(renew_every(ttl)).await;
     }
 }
 
@@ -94,26 +102,25 @@ impl RemoteFollowers {
     }
 
     /// How much longer the mark lasts; `None` when nobody follows the generation elsewhere
-    /// (or Redis cannot tell: then nobody elsewhere can read its frames either).
+    /// (or Redis cannot tell within [`CHECK_TIMEOUT`]: then nobody elsewhere can read its
+    /// frames either). The generation waits for this answer, so it is bounded.
     pub async fn followed_for(&self) -> Option<Duration> {
-        let mut conn = self.redis.connection().await.ok()?;
-        let left: i64 = redis::cmd("PTTL")
-            .arg(&self.key)
-            .query_async(&mut conn)
-            .await
-            .ok()?;
+        let left = tokio::time::timeout(CHECK_TIMEOUT, async {
+            let mut conn = self.redis.connection().await.ok()?;
+            redis::cmd("PTTL")
+                .arg(&self.key)
+                .query_async::<i64>(&mut conn)
+                .await
+                .ok()
+        })
+        .await
+        .ok()??;
         // -2: no such key; -1: no TTL, which this module never sets.
         u64::try_from(left)
             .ok()
             .filter(|&ms| ms > 0)
             .map(Duration::from_millis)
     }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1)
 }
 
 #[cfg(test)]
@@ -123,7 +130,13 @@ mod tests {
     use crate::registry::Scope;
 
     #[test]
-    fn a_mark_is_set_at_once_then_renewed_every_third_of_the_grace() {
+    fn a_mark_lasts_the_grace_but_at_least_a_second_and_is_renewed_three_times_over() {
+        assert_eq!(mark_ttl(Duration::from_secs(30)), Duration::from_secs(30));
+        assert_eq!(mark_ttl(Duration::ZERO), Duration::from_secs(1));
+        assert_eq!(
+            renew_every(Duration::from_secs(30)),
+            Duration::from_secs(10)
+        );
         let meta = StreamMeta {
             scope: Scope {
                 owner: TokenId(1),
@@ -133,13 +146,6 @@ mod tests {
             client_message_id: None,
             conversation_id: "c".to_owned(),
         };
-        let grace = Duration::from_secs(30);
-        let mut mark = FollowMark::new(&meta, grace);
-        assert_eq!(mark.key, "chatwire:{conv:1:s:c}:followed:msg_1");
-        let start = Instant::now();
-        assert!(mark.due(start));
-        mark.renewed = Some(start);
-        assert!(!mark.due(start + Duration::from_secs(9)));
-        assert!(mark.due(start + Duration::from_secs(10)));
+        assert_eq!(followed_key(&meta), "chatwire:{conv:1:s:c}:followed:msg_1");
     }
 }

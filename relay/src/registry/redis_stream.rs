@@ -31,12 +31,12 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::buffer::StoredFrame;
-use super::redis_followers::{renew_every, FollowMark, RemoteFollowers};
+use super::redis_followers::{FollowMark, RemoteFollowers};
 use super::store::{Lookup, Scope, StreamMeta};
 use super::ResumeConfig;
 use crate::error::ErrorCode;
 use crate::protocol::{self, ResumeTarget, ServerFrame};
-use crate::redis_conn::{conversation_key, session_key, Redis};
+use crate::redis_conn::{conversation_key, session_key, ttl_millis, Redis};
 
 /// Frames waiting for the writer: as many as a generation keeps in memory by default
 /// ([`BufferBounds`](super::buffer::BufferBounds)), so that what one poll of a generation
@@ -125,8 +125,7 @@ pub struct RedisFrames {
     /// The resume grace: how long a follower's mark keeps the generation running.
     grace: Duration,
     /// How long one `XREAD BLOCK` waits: a third of the lease TTL (at most 0.6 s), so a
-    /// follower notices a dead instance within the lease TTL plus this plus [`LAST_BLOCK`];
-    /// and at most a third of the grace, so it renews its mark in time.
+    /// follower notices a dead instance within the lease TTL plus this plus [`LAST_BLOCK`].
     block: Duration,
 }
 
@@ -193,9 +192,7 @@ impl RedisFrames {
             max_entries: resume.bounds.max_frames,
             grace: resume.grace,
             unwritten: Arc::default(),
-            block: (lease / 3)
-                .min(renew_every(resume.grace))
-                .clamp(Duration::from_millis(10), MAX_BLOCK),
+            block: (lease / 3).clamp(Duration::from_millis(10), MAX_BLOCK),
         }
     }
 
@@ -237,9 +234,7 @@ impl RedisFrames {
             client_message_id: meta.client_message_id.clone(),
         })
         .unwrap_or_default();
-        let ttl_ms = u64::try_from(self.ttl.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
+        let ttl_ms = ttl_millis(self.ttl);
         let ids_key = ids_key(&meta.scope, &meta.message_id);
         if let Ok(mut conn) = self.redis.connection().await {
             let set: Result<(), _> = redis::cmd("SET")
@@ -425,12 +420,15 @@ impl RedisFrames {
     pub fn follow(&self, meta: StreamMeta, offset: u64) -> BoxStream<'static, Utf8Bytes> {
         // The reader is a loop sending into a small queue; it is polled together with the
         // queue, in the socket's task, and the queue ends when the loop does.
+        // The queue's side also holds the follower's mark: the running instance counts
+        // this follower as a watcher until the last frame is out or the socket drops it.
+        let mark = FollowMark::keep(&self.redis, &meta, self.grace);
         let (out, queued) = mpsc::channel(FOLLOW_QUEUE);
         let reader = stream::once(self.clone().follow_into(meta, offset, out))
             .filter_map(|()| future::ready(None));
-        let frames = stream::unfold(queued, |mut queued| async move {
+        let frames = stream::unfold((queued, mark), |(mut queued, mark)| async move {
             let frame = queued.recv().await?;
-            Some((frame, queued))
+            Some((frame, (queued, mark)))
         });
         stream::select(reader, frames).boxed()
     }
@@ -446,9 +444,6 @@ impl RedisFrames {
                     .await;
             }
         };
-        // Marked before catching up: the running instance may be at the end of its grace.
-        let mut mark = FollowMark::new(&meta, self.grace);
-        mark.renew_if_due(&mut conn).await;
         let mut last_id = format!("0-{offset}");
         // Catch up: every entry holding a frame after `offset`.
         let caught_up: Result<StreamRangeReply, _> = redis::cmd("XRANGE")
@@ -468,7 +463,6 @@ impl RedisFrames {
         };
         let mut lease_gone = false;
         loop {
-            mark.renew_if_due(&mut conn).await;
             for entry in pending.drain(..) {
                 last_id.clone_from(&entry.id);
                 for frame in entry_frames(&entry) {

@@ -335,9 +335,57 @@ async fn an_answer_followed_only_from_another_instance_outlives_the_grace() {
     );
 }
 
+/// The other direction: once the follower on the other instance leaves, the running
+/// instance drops the answer (its grace, after the follower's mark lapses: at least 1 s),
+/// long before the answer would have ended.
+#[tokio::test]
+async fn an_answer_is_dropped_once_its_follower_on_another_instance_leaves() {
+    let server = RedisServer::start().await;
+    let config = || {
+        let mut config = shared_config(&server);
+        config.resume.grace = Duration::from_millis(300);
+        config.upstream.offline_token_delay = Duration::from_millis(150);
+        config
+    };
+    let (a, b) = (Relay::start(config()).await, Relay::start(config()).await);
+    let grace_expired = || async {
+        let (_, _, metrics) = a.get("/metrics").await;
+        metrics.contains("chatwire_grace_expired_total 1")
+    };
+
+    let mut on_a = a.connect("session_left").await;
+    // About 60 tokens at 150 ms: 9 s if nobody drops it.
+    on_a.chat(&"word ".repeat(35), "conv_left", "c-1").await;
+    let first = on_a.next_json().await;
+    let message_id = first["data"]["message_id"].as_str().unwrap().to_owned();
+    drop(on_a);
+    let mut on_b = b.connect("session_left").await;
+    on_b.send_json(
+        serde_json::json!({"type": "resume", "data": {"message_id": message_id, "offset": 1}}),
+    )
+    .await;
+    assert_eq!(on_b.next_json().await["data"]["recovered"], true);
+    // Followed from B past A's own grace: still running.
+    let followed = on_b.next_json().await;
+    assert_eq!(followed["type"], "stream_token", "{followed}");
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert!(!grace_expired().await, "dropped while followed from B");
+    drop(on_b);
+
+    let left = std::time::Instant::now();
+    while !grace_expired().await {
+        assert!(
+            left.elapsed() < Duration::from_secs(5),
+            "still running 5 s after its only follower left"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// After a page reload the client knows only the conversation: `resume {conversation_id}`
 /// through another instance attaches to the reply still running on the first one, from
-/// its first frame; once the reply has finished, the same resume finds nothing to attach to.
+/// its first frame, even when that other instance answered an earlier turn of the
+/// conversation itself; once the reply has finished, the same resume finds nothing.
 #[tokio::test]
 async fn a_reply_is_resumed_by_conversation_through_another_instance() {
     let server = RedisServer::start().await;
@@ -345,6 +393,10 @@ async fn a_reply_is_resumed_by_conversation_through_another_instance() {
     slow.upstream.offline_token_delay = Duration::from_millis(40);
     let a = Relay::start(slow).await;
     let b = Relay::start(shared_config(&server)).await;
+    // The conversation's first turn was answered on B: B knows it, finished.
+    let mut earlier = b.connect("session_reload").await;
+    earlier.chat("Hello", "conv_r", "c-0").await;
+    assert_complete(&earlier.reply().await);
 
     let mut on_a = a.connect("session_reload").await;
     on_a.chat("Tell me a story", "conv_r", "c-1").await;
