@@ -16,8 +16,9 @@ use futures_util::StreamExt;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
+use super::redis_stream::generation_key;
 use super::store::StreamMeta;
-use crate::redis_conn::{conversation_key, ttl_millis, Redis, RedisUnavailable};
+use crate::redis_conn::{ttl_millis, Redis, RedisUnavailable};
 
 /// The pub/sub channel cancels are announced on.
 pub const CHANNEL: &str = "chatwire:cancel";
@@ -25,12 +26,7 @@ pub const CHANNEL: &str = "chatwire:cancel";
 const RESUBSCRIBE: Duration = Duration::from_millis(500);
 
 fn cancel_key(meta: &StreamMeta) -> String {
-    conversation_key(
-        meta.scope.owner,
-        &meta.scope.session_id,
-        &meta.conversation_id,
-        &format!("cancel:{}", meta.message_id),
-    )
+    generation_key(meta, "cancel")
 }
 
 /// This process's side of the cancel flags: one subscriber for the whole process, fanned

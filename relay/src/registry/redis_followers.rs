@@ -15,16 +15,12 @@ use std::time::Duration;
 
 use tokio_util::task::AbortOnDropHandle;
 
+use super::redis_stream::generation_key;
 use super::store::StreamMeta;
-use crate::redis_conn::{conversation_key, ttl_millis, Redis};
+use crate::redis_conn::{ttl_millis, Redis};
 
 fn followed_key(meta: &StreamMeta) -> String {
-    conversation_key(
-        meta.scope.owner,
-        &meta.scope.session_id,
-        &meta.conversation_id,
-        &format!("followed:{}", meta.message_id),
-    )
+    generation_key(meta, "followed")
 }
 
 /// How long the running instance waits to learn whether anyone follows elsewhere.

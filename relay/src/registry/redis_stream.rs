@@ -129,13 +129,19 @@ pub struct RedisFrames {
     block: Duration,
 }
 
-fn stream_key(meta: &StreamMeta) -> String {
+/// `chatwire:{conv:<owner>:<session>:<conversation>}:<what>:<message_id>`: a key of one
+/// generation (its frames, cancel flag, followers' mark), in its conversation's slot.
+pub(super) fn generation_key(meta: &StreamMeta, what: &str) -> String {
     conversation_key(
         meta.scope.owner,
         &meta.scope.session_id,
         &meta.conversation_id,
-        &format!("frames:{}", meta.message_id),
+        &format!("{what}:{}", meta.message_id),
     )
+}
+
+fn stream_key(meta: &StreamMeta) -> String {
+    generation_key(meta, "frames")
 }
 
 pub(super) fn lease_key(meta: &StreamMeta) -> String {

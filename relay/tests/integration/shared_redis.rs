@@ -297,6 +297,30 @@ async fn a_reply_cut_on_one_instance_is_resumed_through_another() {
 /// instance running it: the follower's mark in Redis counts as a watcher there. (Without
 /// it the running instance dropped the answer a grace after its own socket left, and the
 /// follower got `upstream_unavailable`.)
+/// Starts a long answer (it quotes a message of 35 words: about 60 tokens) on `a`, drops
+/// that socket after the first frame, and resumes the answer through `b`; returns the first
+/// frame and the socket on `b`, its `resumed {recovered: true}` read.
+async fn follow_from_the_other_instance(
+    a: &Relay,
+    b: &Relay,
+    session: &str,
+) -> (serde_json::Value, Client) {
+    let mut on_a = a.connect(session).await;
+    on_a.chat(&"word ".repeat(35), "conv_long", "c-1").await;
+    let first = on_a.next_json().await;
+    let message_id = first["data"]["message_id"].as_str().unwrap().to_owned();
+    drop(on_a);
+    let mut on_b = b.connect(session).await;
+    on_b.send_json(
+        serde_json::json!({"type": "resume", "data": {"message_id": message_id, "offset": 1}}),
+    )
+    .await;
+    let resumed = on_b.next_json().await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert_eq!(resumed["data"]["recovered"], true, "{resumed}");
+    (first, on_b)
+}
+
 #[tokio::test]
 async fn an_answer_followed_only_from_another_instance_outlives_the_grace() {
     let server = RedisServer::start().await;
@@ -309,20 +333,8 @@ async fn an_answer_followed_only_from_another_instance_outlives_the_grace() {
     };
     let (a, b) = (Relay::start(config()).await, Relay::start(config()).await);
 
-    let mut on_a = a.connect("session_far").await;
-    // A long message: the reply quotes it, about 60 tokens, 3 s at 50 ms each.
-    on_a.chat(&"word ".repeat(35), "conv_far", "c-1").await;
-    let first = on_a.next_json().await;
-    let message_id = first["data"]["message_id"].as_str().unwrap().to_owned();
-    drop(on_a);
-
-    let mut on_b = b.connect("session_far").await;
-    on_b.send_json(
-        serde_json::json!({"type": "resume", "data": {"message_id": message_id, "offset": 1}}),
-    )
-    .await;
-    let resumed = on_b.next_json().await;
-    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    // About 60 tokens, 3 s at 50 ms each.
+    let (first, mut on_b) = follow_from_the_other_instance(&a, &b, "session_far").await;
     let started = std::time::Instant::now();
     let mut seen = vec![first];
     seen.extend(on_b.reply().await);
@@ -353,18 +365,8 @@ async fn an_answer_is_dropped_once_its_follower_on_another_instance_leaves() {
         metrics.contains("chatwire_grace_expired_total 1")
     };
 
-    let mut on_a = a.connect("session_left").await;
     // About 60 tokens at 150 ms: 9 s if nobody drops it.
-    on_a.chat(&"word ".repeat(35), "conv_left", "c-1").await;
-    let first = on_a.next_json().await;
-    let message_id = first["data"]["message_id"].as_str().unwrap().to_owned();
-    drop(on_a);
-    let mut on_b = b.connect("session_left").await;
-    on_b.send_json(
-        serde_json::json!({"type": "resume", "data": {"message_id": message_id, "offset": 1}}),
-    )
-    .await;
-    assert_eq!(on_b.next_json().await["data"]["recovered"], true);
+    let (_, mut on_b) = follow_from_the_other_instance(&a, &b, "session_left").await;
     // Followed from B past A's own grace: still running.
     let followed = on_b.next_json().await;
     assert_eq!(followed["type"], "stream_token", "{followed}");
