@@ -9,7 +9,8 @@
 //! entries after id `0-k`: `XRANGE` to catch up, then `XREAD BLOCK` on a connection of its
 //! own from the last id it saw, with no gap between the two.
 //!
-//! Keys (all with a TTL, refreshed by every batch):
+//! Keys (all with a TTL, set by the first batch, then refreshed every quarter of it and by
+//! the last):
 //! - `chatwire:{conv:<owner>:<session>:<conversation>}:frames:<message_id>`: the stream;
 //! - `chatwire:{sess:<owner>:<session>}:msg:<message_id>`: the generation's ids (JSON), so
 //!   another instance finds the stream from a `message_id`. A `client_message_id` is found
@@ -278,8 +279,8 @@ impl RedisFrames {
             // The TTLs run from the last refresh: refreshed by the first batch, the last one,
             // and every quarter of the TTL between, not by every batch.
             let terminal = batch.last().is_some_and(|f| f.terminal);
-            if terminal || refreshed.is_none_or(|at| at.elapsed() >= self.ttl / 4) {
-                refreshed = Some(Instant::now());
+            let refreshing = terminal || refreshed.is_none_or(|at| at.elapsed() >= self.ttl / 4);
+            if refreshing {
                 pipe.cmd("PEXPIRE")
                     .arg(&key)
                     .arg(ttl_ms)
@@ -295,8 +296,14 @@ impl RedisFrames {
             }
             .await
             .map_err(|e| RedisErrorText(e.to_string()));
-            if let Err(error) = written {
-                tracing::warn!(error = %error.0, message_id = %meta.message_id, frames = batch.len(), "could not write frames to Redis; a resume elsewhere will miss them");
+            match written {
+                // Counted from a pipeline that went through: one cut after its `XADD`s
+                // may have created the stream without its TTL, so the next one sets it.
+                Ok(()) if refreshing => refreshed = Some(Instant::now()),
+                Ok(()) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error.0, message_id = %meta.message_id, frames = batch.len(), "could not write frames to Redis; a resume elsewhere will miss them");
+                }
             }
             self.unwritten.fetch_sub(batch.len(), Ordering::AcqRel);
             batch.clear();
