@@ -20,7 +20,7 @@ use crate::history::{Turn, TurnGuard};
 use crate::metrics::Metrics;
 use crate::protocol::{self, FrameWriter, Role, ServerFrame};
 use crate::provider::{Prompt, Provider, Reply};
-use crate::registry::{Control, Publisher, RemoteFollowers, StoredFrame};
+use crate::registry::{Control, Followed, Publisher, StoredFrame};
 
 /// Sends a generation's tokens to the browser, numbering them and keeping the answer text.
 pub struct Emitter {
@@ -178,12 +178,6 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// How much longer a socket on another instance follows the generation (never, without
-/// Redis).
-async fn followed_for(remote_followers: Option<&RemoteFollowers>) -> Option<Duration> {
-    remote_followers?.followed_for().await
-}
-
 /// Runs one generation to its end (or until its control stops it or nobody watches it for
 /// `grace`), then keeps it (its frames stay in the store) until nobody has watched it for
 /// `grace`.
@@ -262,9 +256,13 @@ async fn answer(
                 },
                 () = sleep_until(now.abandon_at(grace, followed_elsewhere_until)) => {
                     // Nobody here for the grace: does a socket on another instance follow it?
-                    match followed_for(remote_followers.as_ref()).await {
-                        Some(left) => followed_elsewhere_until = Some(Instant::now() + left),
-                        None => break Outcome::Abandoned,
+                    let followed = match &remote_followers {
+                        Some(remote) => remote.check().await,
+                        None => Followed::Not,
+                    };
+                    followed_elsewhere_until = followed.keep_until(Instant::now());
+                    if followed_elsewhere_until.is_none() {
+                        break Outcome::Abandoned;
                     }
                 }
             }

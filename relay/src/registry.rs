@@ -40,7 +40,7 @@ pub use frames::GenerationFrames;
 pub use local::{Control, Local};
 pub use memory::MemoryStore;
 pub use redis_cancel::CancelBus;
-pub use redis_followers::RemoteFollowers;
+pub use redis_followers::{Followed, RemoteFollowers};
 pub use redis_stream::RedisFrames;
 pub use resume::Decision;
 pub use store::{ClientIdTaken, Lookup, Scope, StreamMeta, StreamStore};

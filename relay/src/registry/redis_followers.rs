@@ -3,16 +3,19 @@
 //! A generation nobody watches is dropped after the resume grace. Its own instance sees only
 //! its own sockets; a socket that came back through another instance follows the frames in
 //! Redis (`redis_stream.rs`). So that follower marks the generation followed in Redis, for
-//! the grace (at least 1 s), renewed every third of it; when its instance's grace runs out,
+//! the grace (at least 3 s), renewed every third of it; when its instance's grace runs out,
 //! the running instance reads the mark and keeps going while it lasts. A follower that
 //! leaves stops renewing: the generation is dropped within a grace after it left (the mark
-//! runs from its last renewal), as with a local socket.
+//! runs from its last renewal), as with a local socket. When Redis cannot tell, the
+//! generation keeps going and asks again: dropping a reply someone follows loses it, while
+//! running one nobody follows only costs its upstream tokens.
 //!
 //! Key: `chatwire:{conv:<owner>:<session>:<conversation>}:followed:<message_id>`, TTL the
 //! resume grace.
 
 use std::time::Duration;
 
+use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::redis_stream::generation_key;
@@ -25,10 +28,14 @@ fn followed_key(meta: &StreamMeta) -> String {
 
 /// How long the running instance waits to learn whether anyone follows elsewhere.
 const CHECK_TIMEOUT: Duration = Duration::from_millis(500);
+/// When Redis could not tell, how long until the running instance asks again.
+const RECHECK: Duration = Duration::from_secs(1);
 
-/// The shortest a mark lasts, whatever the grace (even 0): renewing it every third of a
-/// shorter time would cost a command every few milliseconds per follower.
-const MIN_MARK: Duration = Duration::from_secs(1);
+/// The shortest a mark lasts, whatever the grace (even 0). Renewing every third of a short
+/// time costs a command every few milliseconds per follower, and a renewal late by two
+/// thirds of it lets the mark lapse under a follower still there: with 1 s that happened
+/// under the test suite's load (a renewal more than 667 ms late).
+const MIN_MARK: Duration = Duration::from_secs(3);
 
 /// How long a follower's mark lasts, from its last renewal: the resume grace, at least
 /// [`MIN_MARK`].
@@ -97,10 +104,9 @@ impl RemoteFollowers {
         }
     }
 
-    /// How much longer the mark lasts; `None` when nobody follows the generation elsewhere
-    /// (or Redis cannot tell within [`CHECK_TIMEOUT`]: then nobody elsewhere can read its
-    /// frames either). The generation waits for this answer, so it is bounded.
-    pub async fn followed_for(&self) -> Option<Duration> {
+    /// Whether someone follows the generation elsewhere, read from its mark. The
+    /// generation waits for this answer, so it is bounded by [`CHECK_TIMEOUT`].
+    pub async fn check(&self) -> Followed {
         let left = tokio::time::timeout(CHECK_TIMEOUT, async {
             let mut conn = self.redis.connection().await.ok()?;
             redis::cmd("PTTL")
@@ -109,13 +115,38 @@ impl RemoteFollowers {
                 .await
                 .ok()
         })
-        .await
-        .ok()??;
-        // -2: no such key; -1: no TTL, which this module never sets.
-        u64::try_from(left)
-            .ok()
-            .filter(|&ms| ms > 0)
-            .map(Duration::from_millis)
+        .await;
+        match left {
+            // -2: no such key; -1: no TTL, which this module never sets.
+            Ok(Some(ms)) => u64::try_from(ms)
+                .ok()
+                .filter(|&ms| ms > 0)
+                .map_or(Followed::Not, |ms| Followed::For(Duration::from_millis(ms))),
+            Ok(None) | Err(_) => Followed::Unknown,
+        }
+    }
+}
+
+/// What the running instance learned of followers elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Followed {
+    /// Someone follows it; the mark lasts this much longer.
+    For(Duration),
+    /// Nobody follows it elsewhere (or there is no elsewhere: no Redis).
+    Not,
+    /// Redis did not answer in time, or failed.
+    Unknown,
+}
+
+impl Followed {
+    /// Until when the generation keeps going for followers elsewhere, checked at `now`;
+    /// `None`: drop it.
+    pub fn keep_until(self, now: Instant) -> Option<Instant> {
+        match self {
+            Followed::For(left) => Some(now + left),
+            Followed::Not => None,
+            Followed::Unknown => Some(now + RECHECK),
+        }
     }
 }
 
@@ -126,9 +157,9 @@ mod tests {
     use crate::registry::Scope;
 
     #[test]
-    fn a_mark_lasts_the_grace_but_at_least_a_second_and_is_renewed_three_times_over() {
+    fn a_mark_lasts_the_grace_but_at_least_3_s_and_is_renewed_three_times_over() {
         assert_eq!(mark_ttl(Duration::from_secs(30)), Duration::from_secs(30));
-        assert_eq!(mark_ttl(Duration::ZERO), Duration::from_secs(1));
+        assert_eq!(mark_ttl(Duration::ZERO), Duration::from_secs(3));
         assert_eq!(
             renew_every(Duration::from_secs(30)),
             Duration::from_secs(10)
@@ -143,5 +174,14 @@ mod tests {
             conversation_id: "c".to_owned(),
         };
         assert_eq!(followed_key(&meta), "chatwire:{conv:1:s:c}:followed:msg_1");
+    }
+
+    #[test]
+    fn a_reply_is_dropped_only_when_redis_says_nobody_follows_it() {
+        let now = Instant::now();
+        let left = Duration::from_millis(700);
+        assert_eq!(Followed::For(left).keep_until(now), Some(now + left));
+        assert_eq!(Followed::Not.keep_until(now), None);
+        assert_eq!(Followed::Unknown.keep_until(now), Some(now + RECHECK));
     }
 }

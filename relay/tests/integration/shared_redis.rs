@@ -348,7 +348,7 @@ async fn an_answer_followed_only_from_another_instance_outlives_the_grace() {
 }
 
 /// The other direction: once the follower on the other instance leaves, the running
-/// instance drops the answer (its grace, after the follower's mark lapses: at least 1 s),
+/// instance drops the answer (when the follower's mark lapses: its TTL is at least 3 s),
 /// long before the answer would have ended.
 #[tokio::test]
 async fn an_answer_is_dropped_once_its_follower_on_another_instance_leaves() {
@@ -356,7 +356,7 @@ async fn an_answer_is_dropped_once_its_follower_on_another_instance_leaves() {
     let config = || {
         let mut config = shared_config(&server);
         config.resume.grace = Duration::from_millis(300);
-        config.upstream.offline_token_delay = Duration::from_millis(150);
+        config.upstream.offline_token_delay = Duration::from_millis(200);
         config
     };
     let (a, b) = (Relay::start(config()).await, Relay::start(config()).await);
@@ -365,7 +365,7 @@ async fn an_answer_is_dropped_once_its_follower_on_another_instance_leaves() {
         metrics.contains("chatwire_grace_expired_total 1")
     };
 
-    // About 60 tokens at 150 ms: 9 s if nobody drops it.
+    // About 60 tokens at 200 ms: 12 s if nobody drops it.
     let (_, mut on_b) = follow_from_the_other_instance(&a, &b, "session_left").await;
     // Followed from B past A's own grace: still running.
     let followed = on_b.next_json().await;
@@ -377,8 +377,8 @@ async fn an_answer_is_dropped_once_its_follower_on_another_instance_leaves() {
     let left = std::time::Instant::now();
     while !grace_expired().await {
         assert!(
-            left.elapsed() < Duration::from_secs(5),
-            "still running 5 s after its only follower left"
+            left.elapsed() < Duration::from_millis(6_500),
+            "still running 6.5 s after its only follower left"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
