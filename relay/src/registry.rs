@@ -5,10 +5,10 @@
 //! [`GenerationFrames`] (the [`StreamStore`] keeps the ids it is found by), and obeys a
 //! [`Control`] (stop, and since when nobody watches). Sockets attach with
 //! [`Registry::watch`]: a stream of the frames after an offset, then the live ones, which the
-//! socket polls when it can write. When the last
-//! watcher leaves, the generation keeps running and buffering for the resume grace; after it
-//! the upstream request is dropped. (With Redis, a socket following it from another instance
-//! counts as a watcher too: `registry/redis_followers.rs`.) A finished generation's frames stay for the same grace
+//! socket polls when it can write. When the last watcher leaves, the generation keeps running
+//! and buffering for the resume grace; after it the upstream request is dropped. (With Redis,
+//! a socket following it from another instance counts as a watcher too:
+//! `registry/redis_followers.rs`.) A finished generation's frames stay for the same grace
 //! after its last watcher left, then only its ids are remembered (`stream_expired`).
 //!
 //! Handlers see this registry, never the backend: [`MemoryStore`] finds this process's

@@ -77,15 +77,17 @@ impl AppState {
                     None => ConversationStore::new(config.history),
                 },
                 registry: match &config.redis {
-                    Some(redis) => Registry::shared(
-                        config.resume,
-                        RedisFrames::new(redis.clone(), config.resume, config.redis_lease),
-                        CancelBus::new(
+                    Some(redis) => {
+                        let frames =
+                            RedisFrames::new(redis.clone(), config.resume, config.redis_lease);
+                        // A cancel flag lasts as long as the frames of the generation it stops.
+                        let cancels = CancelBus::new(
                             redis.clone(),
                             (config.redis_lease / 3).min(Duration::from_secs(2)),
-                            config.resume.grace.max(Duration::from_secs(1)) + config.redis_lease,
-                        ),
-                    ),
+                            frames.ttl(),
+                        );
+                        Registry::shared(config.resume, frames, cancels)
+                    }
                     None => Registry::in_memory(config.resume),
                 },
                 upstream_slots: Arc::new(Semaphore::new(config.max_upstream)),

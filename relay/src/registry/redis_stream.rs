@@ -219,6 +219,11 @@ impl RedisFrames {
         }
     }
 
+    /// How long a generation's keys outlive its last batch.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// Who follows `meta`'s generation from other instances.
     pub fn followers(&self, meta: &StreamMeta) -> RemoteFollowers {
         RemoteFollowers::new(self.redis.clone(), meta)
