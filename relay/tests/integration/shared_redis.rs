@@ -92,6 +92,17 @@ fn shared_config(server: &RedisServer) -> Config {
     config
 }
 
+/// Two instances sharing `server`: A answers one token per `token_delay` (so its replies
+/// are still running when a test moves to B), B with the defaults.
+async fn two_instances(server: &RedisServer, token_delay: Duration) -> (Relay, Relay) {
+    let mut slow = shared_config(server);
+    slow.upstream.offline_token_delay = token_delay;
+    (
+        Relay::start(slow).await,
+        Relay::start(shared_config(server)).await,
+    )
+}
+
 async fn ttl(conn: &mut redis::aio::MultiplexedConnection, key: &str) -> i64 {
     redis::cmd("PTTL").arg(key).query_async(conn).await.unwrap()
 }
@@ -151,10 +162,7 @@ async fn history_written_through_one_instance_is_used_by_another() {
 #[tokio::test]
 async fn a_conversation_busy_on_one_instance_is_busy_on_another() {
     let server = RedisServer::start().await;
-    let mut slow = shared_config(&server);
-    slow.upstream.offline_token_delay = Duration::from_millis(60);
-    let a = Relay::start(slow).await;
-    let b = Relay::start(shared_config(&server)).await;
+    let (a, b) = two_instances(&server, Duration::from_millis(60)).await;
 
     let mut on_a = a.connect("session_busy").await;
     on_a.chat("Take your time", "conv_b", "c-1").await;
@@ -182,10 +190,7 @@ async fn a_conversation_busy_on_one_instance_is_busy_on_another() {
 async fn a_lease_held_longer_than_its_ttl_is_renewed() {
     // 1.5 s lease, a reply of about 3 s on A: without renewal B could start meanwhile.
     let server = RedisServer::start().await;
-    let mut slow = shared_config(&server);
-    slow.upstream.offline_token_delay = Duration::from_millis(100);
-    let a = Relay::start(slow).await;
-    let b = Relay::start(shared_config(&server)).await;
+    let (a, b) = two_instances(&server, Duration::from_millis(100)).await;
     let mut on_a = a.connect("session_renew").await;
     on_a.chat("A long one please", "conv_r", "c-1").await;
     assert_eq!(on_a.next_json().await["type"], "stream_token");
@@ -224,10 +229,7 @@ async fn a_client_id_accepted_by_one_instance_is_not_answered_again_by_another()
 #[tokio::test]
 async fn a_reply_cut_on_one_instance_is_resumed_through_another() {
     let server = RedisServer::start().await;
-    let mut slow = shared_config(&server);
-    slow.upstream.offline_token_delay = Duration::from_millis(40);
-    let a = Relay::start(slow).await;
-    let b = Relay::start(shared_config(&server)).await;
+    let (a, b) = two_instances(&server, Duration::from_millis(40)).await;
 
     let mut on_a = a.connect("session_move").await;
     on_a.chat("Tell me a story", "conv_m", "c-1").await;
@@ -391,10 +393,7 @@ async fn an_answer_is_dropped_once_its_follower_on_another_instance_leaves() {
 #[tokio::test]
 async fn a_reply_is_resumed_by_conversation_through_another_instance() {
     let server = RedisServer::start().await;
-    let mut slow = shared_config(&server);
-    slow.upstream.offline_token_delay = Duration::from_millis(40);
-    let a = Relay::start(slow).await;
-    let b = Relay::start(shared_config(&server)).await;
+    let (a, b) = two_instances(&server, Duration::from_millis(40)).await;
     // The conversation's first turn was answered on B: B knows it, finished.
     let mut earlier = b.connect("session_reload").await;
     earlier.chat("Hello", "conv_r", "c-0").await;
